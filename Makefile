@@ -1,0 +1,41 @@
+# Aushang task runner. CI calls the same targets (.ci/run -> make test).
+# Everything runs inside .venv, created on first use from pyproject.toml.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo demo-build test lint typecheck bench clean help
+
+help:
+	@echo "make demo   - build and serve the Musterstadt demo on http://127.0.0.1:8000"
+	@echo "make test   - run the whole test suite (lint, types, unit, site, browser)"
+	@echo "make bench  - scale benchmark (prints a table; not a test)"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/aushang demo
+
+demo-build: $(STAMP)
+	$(BIN)/aushang demo --no-serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check fetch tests
+	$(BIN)/ruff format --check fetch tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: $(STAMP) lint typecheck
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m fetch.bench
+
+clean:
+	rm -rf build site demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""One module per platform, each a ``Source`` (see ``base``), all listed in ``registry``."""
