@@ -171,6 +171,7 @@ class Http:
     ) -> httpx.Response:
         """GET with retries. Statuses in ``ok`` are returned instead of raised (e.g. 304)."""
         attempt = 0
+        wait: float | None
         while True:
             self._respect_rate_limit(account, url)
             self.requests += 1
@@ -217,7 +218,7 @@ class Http:
         return response.content
 
     def _backoff(self, attempt: int) -> float:
-        return min(self.backoff * (2**attempt), self.max_wait)
+        return float(min(self.backoff * (2**attempt), self.max_wait))
 
     def _classify(
         self, response: httpx.Response, shown: str, account: str, attempt: int

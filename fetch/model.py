@@ -127,7 +127,7 @@ def post_id(platform: str, account: str, native_id: str) -> str:
 
 T = TypeVar("T")
 
-_NESTED: dict[str, Any] = {}
+_NESTED: dict[type[Any], dict[str, Any]] = {}
 
 
 def _build(cls: type[T], data: dict[str, Any]) -> T:
@@ -145,7 +145,7 @@ def _field_types(cls: type[Any]) -> dict[str, Any]:
         import typing
 
         _NESTED[cls] = typing.get_type_hints(cls)
-    return _NESTED[cls]  # type: ignore[no-any-return]
+    return _NESTED[cls]
 
 
 def _convert(hint: Any, value: Any) -> Any:

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from fetch.sources import registry
 from fetch.sources.base import AccountConfig
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = sorted(
     p
     for p in FIXTURES.glob("*/*.json")
-    if not p.name.endswith(".expected.json") and p.parent.name in {"mastodon"}
+    if not p.name.endswith(".expected.json") and p.parent.name in registry.SOURCES
 )
 ACCOUNT = AccountConfig(
     key="stadt",
@@ -30,13 +31,17 @@ ACCOUNT = AccountConfig(
     params={"instance": "musterstadt.social", "handle": "stadt"},
 )
 
+# Platforms whose conversion needs other account parameters add their account here.
+ACCOUNTS: dict[str, AccountConfig] = {}
+
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_conversion_matches_golden_file(case: Path) -> None:
     platform = case.parent.name
     module = importlib.import_module(f"fetch.sources.{platform}")
     raw = json.loads(case.read_text(encoding="utf-8"))
-    post = module.to_post(raw, ACCOUNT)
+    account = ACCOUNTS.get(platform, ACCOUNT)
+    post = module.to_post(raw, account)
     actual = json.dumps(post.to_dict(), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
     expected_path = case.with_name(case.stem + ".expected.json")
     if os.environ.get("AUSHANG_UPDATE_GOLDEN") == "1":

@@ -50,7 +50,8 @@ class MastodonDemo:
     def _account_by_name(self, username: str) -> dict[str, Any]:
         for account in self.accounts:
             if account["username"] == username:
-                return account
+                found: dict[str, Any] = account
+                return found
         raise KeyError(username)
 
     # -- routing -------------------------------------------------------------------------------
