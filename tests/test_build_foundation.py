@@ -34,8 +34,11 @@ def test_timeline_is_newest_first_and_paginated(demo_site: Path) -> None:
     home = _soup(demo_site / "index.html")
     html_lang = home.find("html")
     assert html_lang is not None and html_lang.get("lang") == "de"
-    times = [t["datetime"] for t in home.select(".aushang-feed article time[datetime]")
-             if t.find_parent(class_="aushang-post__date")]
+    times = [
+        t["datetime"]
+        for t in home.select(".aushang-feed article time[datetime]")
+        if t.find_parent(class_="aushang-post__date")
+    ]
     assert times == sorted(times, reverse=True)
     assert len(home.select(".aushang-feed > article")) == 20
     older = home.select_one('.aushang-pagination a[rel="next"]')

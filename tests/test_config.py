@@ -41,13 +41,22 @@ def test_the_bundled_musterstadt_config_is_valid() -> None:
 @pytest.mark.parametrize(
     ("text", "key", "message"),
     [
-        (GOOD.replace("platform: mastodon", "platform: myspace"), "accounts[0].platform",
-         "unknown platform 'myspace'"),
-        (GOOD.replace("    instance: musterstadt.social\n", ""), "accounts[0].instance",
-         "is required for mastodon"),
+        (
+            GOOD.replace("platform: mastodon", "platform: myspace"),
+            "accounts[0].platform",
+            "unknown platform 'myspace'",
+        ),
+        (
+            GOOD.replace("    instance: musterstadt.social\n", ""),
+            "accounts[0].instance",
+            "is required for mastodon",
+        ),
         (GOOD.replace("key: stadt", "key: Stadt Musterstadt"), "accounts[0].key", "lower-case"),
-        (GOOD + "    token_env: abc123secretvalue\n", "accounts[0].token_env",
-         "never the secret itself"),
+        (
+            GOOD + "    token_env: abc123secretvalue\n",
+            "accounts[0].token_env",
+            "never the secret itself",
+        ),
         (GOOD + "    tokn_env: X\n", "accounts[0].tokn_env", "unknown key"),
         (GOOD.replace("city: Musterstadt", "city: ''"), "city", "must name the city"),
         (GOOD + "site:\n  language: fr\n", "site.language", "expected one of de, en"),
@@ -56,8 +65,12 @@ def test_the_bundled_musterstadt_config_is_valid() -> None:
         (GOOD + "fetch:\n  retries: -1\n", "fetch.retries", "whole number"),
         (GOOD + "accounts2: []\n", "accounts2", "unknown key"),
         ("city: Musterstadt\naccounts: []\n", "accounts", "at least one account"),
-        (GOOD + "  - key: stadt\n    platform: mastodon\n    instance: a.social\n    handle: b\n",
-         "accounts[1].key", "duplicate key"),
+        (
+            GOOD
+            + "  - key: stadt\n    platform: mastodon\n    instance: a.social\n    handle: b\n",
+            "accounts[1].key",
+            "duplicate key",
+        ),
         (GOOD + "takedown: nope\n", "takedown", "list of post ids"),
     ],
 )

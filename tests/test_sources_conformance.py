@@ -79,7 +79,9 @@ def test_source_is_served_by_the_demo_server(source: Source) -> None:
     base = demo_api_base(account, "http://127.0.0.1:1")
     prefix = base.removeprefix("http://127.0.0.1:1")
     server = DemoServer()
-    assert any(prefix.startswith(handler_prefix.rstrip("/")) for handler_prefix, _ in server.handlers)
+    assert any(
+        prefix.startswith(handler_prefix.rstrip("/")) for handler_prefix, _ in server.handlers
+    )
 
 
 def test_demo_config_has_an_account_of_every_source() -> None:
