@@ -67,8 +67,15 @@ class MediaStore:
         if item.source in known:
             self.stats.reused += 1
             old = known[item.source]
+            # The size too: a download sets it from the file, so a reuse must give the same
+            # (sources that do not know the size, e.g. Telegram photos, would change otherwise).
             return dataclasses.replace(
-                item, variants=old.variants, sha256=old.sha256, rejected=old.rejected
+                item,
+                variants=old.variants,
+                sha256=old.sha256,
+                rejected=old.rejected,
+                width=old.width if old.variants else item.width,
+                height=old.height if old.variants else item.height,
             )
         try:
             data = self.http.download(item.source, account=self.account)
