@@ -5,9 +5,9 @@ tree in ``fetch.errors``):
 
 - timeouts, connection errors, 5xx: retried with exponential backoff, then ``TransientError``;
 - 429, and 503 with ``Retry-After``: wait as the server asks (seconds or an HTTP date), or until
-  ``X-RateLimit-Reset`` (Mastodon's ISO 8601, or X's Unix epoch), capped at ``max_wait``; a
-  server asking for longer than that gets ``RateLimitError`` at once: the next hourly run
-  picks up where this one stopped;
+  ``X-RateLimit-Reset`` (Mastodon's ISO 8601) or ``x-rate-limit-reset`` (X's spelling, a Unix
+  time), capped at ``max_wait``; a server asking for longer than that gets ``RateLimitError``
+  at once: the next hourly run picks up where this one stopped;
 - 401/403: ``AuthError``; 404/410: ``NotFoundError``; other 4xx: ``SourceError``.
 
 After a success whose ``X-RateLimit-Remaining`` is 0 we wait for the reset before the next call.
@@ -228,7 +228,7 @@ class Http:
         if status == 429 or (status == 503 and "retry-after" in response.headers):
             wait = parse_retry_after(response.headers.get("retry-after"))
             if wait is None:
-                wait = parse_rate_limit_reset(response.headers.get("x-ratelimit-reset"))
+                wait = parse_rate_limit_reset(_rate_limit_header(response, "reset"))
             if wait is None:
                 wait = self._backoff(attempt)
             error = RateLimitError(
@@ -253,8 +253,8 @@ class Http:
         ), None
 
     def _note_rate_limit(self, response: httpx.Response) -> None:
-        if response.headers.get("x-ratelimit-remaining", "").strip() == "0":
-            wait = parse_rate_limit_reset(response.headers.get("x-ratelimit-reset"))
+        if (_rate_limit_header(response, "remaining") or "").strip() == "0":
+            wait = parse_rate_limit_reset(_rate_limit_header(response, "reset"))
             if wait:
                 self._wait_until = time.monotonic() + min(wait, self.max_wait)
 
@@ -264,6 +264,19 @@ class Http:
             log.info("rate limit exhausted; waiting %.1f s before %s", delay, self.redact(url))
             self.sleep(delay)
         self._wait_until = 0.0
+
+
+def _rate_limit_header(response: httpx.Response, name: str) -> str | None:
+    """``X-RateLimit-<name>`` (Mastodon, GitHub) or ``x-rate-limit-<name>`` (X, with a hyphen:
+    https://docs.x.com/x-api/fundamentals/rate-limits), or ``ratelimit-<name>`` without prefix
+    (Bluesky, after the IETF RateLimit header draft; its reset is Unix epoch seconds:
+    https://docs.bsky.app/docs/advanced-guides/rate-limits); names are case-insensitive."""
+    value: str | None = (
+        response.headers.get(f"x-ratelimit-{name}")
+        or response.headers.get(f"x-rate-limit-{name}")
+        or response.headers.get(f"ratelimit-{name}")
+    )
+    return value
 
 
 def parse_json(response: httpx.Response, shown_url: str, account: str = "") -> Any:
@@ -290,11 +303,22 @@ def _error_detail(response: httpx.Response) -> str:
     except (ValueError, UnicodeDecodeError):
         return ""
     message: Any = None
+    code: Any = None
     if isinstance(data, dict):
-        message = data.get("error_description") or data.get("error") or data.get("message")
+        message = (
+            data.get("error_description")
+            or data.get("error")
+            or data.get("message")
+            or data.get("detail")  # X's problem objects (RFC 7807 style)
+            or data.get("title")
+        )
         if isinstance(message, dict):
             message = message.get("message")
-    return f": {str(message)[:200]}" if message else ""
+        # X's "reason" (client-not-enrolled) and LinkedIn's "code" (EXPIRED_ACCESS_TOKEN) name
+        # the cause more precisely than the message does.
+        code = data.get("reason") or data.get("code")
+    prefix = f"{code}: " if isinstance(code, str) and code else ""
+    return f": {prefix}{str(message)[:200]}" if message else (f": {code}" if prefix else "")
 
 
 def make_client(timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.Client:

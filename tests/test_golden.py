@@ -33,6 +33,20 @@ ACCOUNT = AccountConfig(
 
 # Platforms whose conversion needs other account parameters add their account here.
 ACCOUNTS: dict[str, AccountConfig] = {}
+ACCOUNTS["x"] = AccountConfig(
+    key="stadt-x",
+    platform="x",
+    name="Stadt Musterstadt auf X",
+    api_base="https://api.x.com",
+    params={"username": "musterstadt"},
+)
+ACCOUNTS["linkedin"] = AccountConfig(
+    key="stadt-linkedin",
+    platform="linkedin",
+    name="Stadt Musterstadt auf LinkedIn",
+    api_base="https://api.linkedin.com",
+    params={"organization_id": "98765432"},
+)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")

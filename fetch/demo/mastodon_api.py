@@ -70,6 +70,9 @@ class MastodonDemo:
         found = re.fullmatch(r"/api/v1/accounts/(\d+)/statuses", path)
         if found:
             return self._statuses(request, root, found.group(1))
+        found = re.fullmatch(r"/api/v1/statuses/(\d+)/history", path)
+        if found:
+            return self._history(root, found.group(1))
         found = re.fullmatch(r"/api/v1/statuses/(\d+)", path)
         if found:
             for account in self.accounts:
@@ -122,6 +125,37 @@ class MastodonDemo:
             links.append(f'<{base}?limit={limit}&min_id={page[0]["id"]}>; rel="prev"')
         headers = {"Link": ", ".join(links)} if links else {}
         return self._json([self.status_entity(account, p, root) for p in page], headers=headers)
+
+    def _history(self, root: str, status_id: str) -> Response:
+        """``/api/v1/statuses/:id/history``: every version, oldest first, the current one last
+        (https://docs.joinmastodon.org/methods/statuses/#history). An unedited status has one."""
+        for account in self.accounts:
+            for post in account["posts"]:
+                if str(post["id"]) != status_id or post.get("visibility", "public") not in (
+                    "public",
+                    "unlisted",
+                ):
+                    continue
+                instance = account["instance"]
+                versions = [
+                    *(post.get("history") or []),
+                    {**post, "at": post.get("edited_at") or post["at"]},
+                ]
+                return self._json(
+                    [
+                        {
+                            "content": text_to_html(version.get("text", ""), instance),
+                            "spoiler_text": version.get("cw", ""),
+                            "sensitive": bool(version.get("cw")),
+                            "created_at": _iso(version["at"]),
+                            "account": self.account_entity(account, root),
+                            "media_attachments": [],
+                            "emojis": [],
+                        }
+                        for version in versions
+                    ]
+                )
+        return self._json({"error": "Record not found"}, status=404)
 
     # -- entities ------------------------------------------------------------------------------
     def account_entity(self, account: dict[str, Any], root: str) -> dict[str, Any]:

@@ -11,12 +11,16 @@ import contextlib
 import dataclasses
 import http.server
 import logging
+import os
 import shutil
+from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..config import Config
 from ..sources.base import AccountConfig
+from .meta_api import DEMO_TOKEN
 from .server import DemoServer
 
 log = logging.getLogger("aushang.demo")
@@ -26,6 +30,8 @@ def demo_api_base(account: AccountConfig, server_url: str) -> str:
     """Where the demo server answers for this account's platform."""
     if account.platform == "mastodon":
         return f"{server_url}/mastodon/{account.params['instance']}"
+    if account.platform == "feed":  # /feed/<host>: the feed URL's path follows (sources/feed.py)
+        return f"{server_url}/feed/{urlsplit(account.params['url']).netloc}"
     return f"{server_url}/{account.platform}"
 
 
@@ -34,6 +40,21 @@ def demo_config(config: Config, server_url: str, work_dir: Path) -> Config:
         dataclasses.replace(a, api_base=demo_api_base(a, server_url)) for a in config.accounts
     )
     return dataclasses.replace(config, accounts=accounts, archive_dir=work_dir / "archive")
+
+
+# The one token every demo platform accepts.
+DEMO_SECRET = DEMO_TOKEN
+
+
+def demo_environ(config: Config, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a demo run: a copy of ``base`` (the process environment) in which
+    every secret the config names holds the demo value. Real tokens are never sent, not even
+    to the demo server on 127.0.0.1, and the process environment stays untouched."""
+    environ = dict(os.environ if base is None else base)
+    for account in config.accounts:
+        for env_name in account.secrets.values():
+            environ[env_name] = DEMO_SECRET
+    return environ
 
 
 def reset_demo(work_dir: Path) -> None:

@@ -67,7 +67,8 @@ class DemoServer:
     """Serve the demo data. Use as a context manager, or ``start()`` / ``stop()``."""
 
     def __init__(self, data_file: Path = DATA_FILE, *, port: int = 0) -> None:
-        from . import mastodon_api
+        from . import bluesky_api, feeds_api, linkedin_api, mastodon_api, x_api
+        from .meta_api import MetaDemo
 
         self.data: dict[str, Any] = yaml.safe_load(data_file.read_text(encoding="utf-8"))
         self.port = port
@@ -78,8 +79,24 @@ class DemoServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.mastodon = mastodon_api.MastodonDemo(self.data)
+        self.bluesky = bluesky_api.BlueskyDemo()
+        self.x = x_api.XDemo()
+        self.linkedin = linkedin_api.LinkedInDemo()
+        self.website = feeds_api.FeedsDemo()
+        self.youtube = feeds_api.YouTubeDemo()
+        self.telegram = feeds_api.TelegramDemo()
+        self.meta = MetaDemo()  # Facebook, Instagram and Threads (Graph API)
         self.handlers: list[tuple[str, Handler]] = [
             ("/mastodon/", self.mastodon.handle),
+            ("/bluesky/", self.bluesky.handle),
+            ("/x/", self.x.handle),
+            ("/linkedin/", self.linkedin.handle),
+            ("/feed/", self.website.handle),
+            ("/youtube/", self.youtube.handle),
+            ("/telegram/", self.telegram.handle),
+            ("/facebook/", self.meta.handle),
+            ("/instagram/", self.meta.handle),
+            ("/threads/", self.meta.handle),
             ("/media/", self._media),
         ]
 
@@ -192,8 +209,11 @@ class DemoServer:
             return None
         seed, extension = match.groups()
         fmt = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}[extension]
-        width = int(request.param("w", "1600") or 1600)
-        height = int(request.param("h", "1200") or 1200)
+        try:  # capped: the demo server must not be talked into drawing a gigapixel image
+            width = min(max(int(request.param("w", "1600") or 1600), 16), 4000)
+            height = min(max(int(request.param("h", "1200") or 1200), 16), 4000)
+        except ValueError:
+            return Response.json({"error": "bad size"}, status=400)
         data = make_photo(
             seed,
             width=width,

@@ -62,6 +62,12 @@ class FetchContext:
     log: logging.Logger
     max_pages: int = 50  # how far back a first run pages; later runs page only what is new
     known_ids: frozenset[str] = frozenset()  # native ids already in the archive
+    # What a run cost on platforms that bill per item read (X: posts read); the orchestrator
+    # copies them into the account's run report.
+    counters: dict[str, int] = field(default_factory=dict)
+    # Posts a source re-read while answering ``check_exists``, as the platform shows them now:
+    # the orchestrator stores those that changed, so an edit of a recent post reaches the site.
+    refreshed: list[Fetched] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -85,3 +91,14 @@ class Source:
 
     def fetch(self, context: FetchContext) -> Iterator[Fetched]:
         raise NotImplementedError
+
+    def check_exists(self, context: FetchContext, post: Post) -> bool | None:
+        """Ask the platform whether an archived post still exists (``fetch.lifecycle``).
+
+        ``True``: it exists. ``False``: the platform POSITIVELY says it is gone (its own endpoint
+        answered 404/410, i.e. ``Http`` raised ``NotFoundError``): the post leaves the site.
+        ``None``: unknown or unsupported (the default). Never return ``False`` for a timeout, a
+        5xx, a rate limit or a post merely missing from a listing; let such errors propagate
+        (they stop the re-checks of this run) or return ``None``.
+        """
+        return None

@@ -8,9 +8,29 @@ fixtures and a docs page.
 from __future__ import annotations
 
 from .base import Source
+from .bluesky import BlueskySource
+from .facebook import FacebookSource
+from .feed import FeedSource
+from .instagram import InstagramSource
+from .linkedin import LinkedInSource
 from .mastodon import MastodonSource
+from .telegram import TelegramSource
+from .threads import ThreadsSource
+from .x import XSource
+from .youtube import YouTubeSource
 
-_SOURCES: tuple[Source, ...] = (MastodonSource(),)
+_SOURCES: tuple[Source, ...] = (
+    MastodonSource(),
+    BlueskySource(),
+    FeedSource(),
+    YouTubeSource(),
+    TelegramSource(),
+    XSource(),
+    LinkedInSource(),
+    FacebookSource(),
+    InstagramSource(),
+    ThreadsSource(),
+)
 SOURCES: dict[str, Source] = {source.name: source for source in _SOURCES}
 
 
