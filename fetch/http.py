@@ -64,15 +64,25 @@ def register_secret(secret: str) -> None:
 
 
 class RedactingFilter(logging.Filter):
-    """A logging filter that replaces every registered secret in a record's final message."""
+    """A logging filter that replaces every registered secret in a record's final message,
+    its traceback and its stack information."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if _KNOWN_SECRETS:
-            message = record.getMessage()
-            for secret in _KNOWN_SECRETS:
-                message = message.replace(secret, "REDACTED")
-            record.msg, record.args = message, None
+            record.msg, record.args = _scrub(record.getMessage()), None
+            if record.exc_info and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if record.exc_text:
+                record.exc_text = _scrub(record.exc_text)
+            if record.stack_info:
+                record.stack_info = _scrub(record.stack_info)
         return True
+
+
+def _scrub(text: str) -> str:
+    for secret in _KNOWN_SECRETS:
+        text = text.replace(secret, "REDACTED")
+    return text
 
 
 def quiet_library_loggers() -> None:

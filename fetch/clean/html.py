@@ -15,13 +15,13 @@ archived; the site then trusts it (see ``fetch.model``).
 from __future__ import annotations
 
 import re
-from html import escape
+from html import escape, unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import nh3
 
-from .links import clean_url, default_rules
+from .links import clean_url, default_rules, is_shortener
 
 LINK_REL = "nofollow noopener noreferrer"
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -81,6 +81,8 @@ def _safe_href(value: str) -> str | None:
     scheme, colon, _ = cleaned.partition(":")
     if not colon or scheme.lower() not in LINK_SCHEMES:
         return None  # relative links would point into our own site
+    if is_shortener(cleaned):
+        return None  # a short link stays text, as in linkify_text (see _link)
     return cleaned
 
 
@@ -97,19 +99,139 @@ _CLEANER = nh3.Cleaner(
 
 
 def sanitize_html(html: str) -> str:
-    """Return ``html`` with only allowed markup left and every link cleaned and marked rel."""
+    """Return ``html`` with only allowed markup left and every link cleaned and marked rel.
+
+    A link whose text is its own URL (Mastodon's, shortened with ``invisible`` and
+    ``ellipsis`` spans, or a shortened ``example.org/pfad…``) shows the cleaned URL: the
+    tracking parameters the ``href`` lost must not stay readable (and copyable) in its text.
+    """
     # nh3 swallows errors raised in the attribute filter (and drops the attribute): load the
     # link rules out here, so that a corrupt rules file stops the run instead of every link.
     default_rules()
-    return _CLEANER.clean(html)
+    cleaned = _CLEANER.clean(html)
+    if "<a " not in cleaned:
+        return cleaned
+    rewriter = _LinkTextRewriter()
+    rewriter.feed(cleaned)
+    rewriter.close()
+    return rewriter.result()
+
+
+# Mastodon shows 30 characters of a link and hides the scheme and "www." (TextFormatter in
+# https://github.com/mastodon/mastodon, app/lib/text_formatter.rb); a rewritten text does too.
+_SHOWN_LINK_CHARACTERS = 30
+_LINK_TEXT_CLASSES = frozenset({"invisible", "ellipsis"})
+_URL_TEXT = re.compile(r"(?P<scheme>https?://)?[^\s/?#@]+\.[^\s/?#@]+(?:[/?#]\S*)?", re.IGNORECASE)
+_ELLIPSES = ("…", "...")
+_LEADING_WWW = re.compile(r"^(https?://)?www\.", re.IGNORECASE)
+
+
+class _LinkTextRewriter(HTMLParser):
+    """Copies nh3's output unchanged, except the text of links that show their own URL."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.out: list[str] = []
+        self.anchor: tuple[str, str] | None = None  # raw start tag, href
+        self.inner: list[str] = []  # the link's content as written
+        self.text: list[str] = []  # the link's text as read
+        self.spans = False  # the text is shortened with Mastodon's invisible/ellipsis spans
+
+    def result(self) -> str:
+        if self.anchor is not None:  # nh3 closes every element; this is only for safety
+            self.out.extend([self.anchor[0], *self.inner])
+        return "".join(self.out)
+
+    def _target(self) -> list[str]:
+        return self.inner if self.anchor is not None else self.out
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        raw = self.get_starttag_text() or ""
+        if tag == "a" and self.anchor is None:
+            self.anchor = (raw, dict(attrs).get("href") or "")
+            self.inner, self.text, self.spans = [], [], False
+            return
+        if tag == "span" and self.anchor is not None:
+            classes = set((dict(attrs).get("class") or "").split())
+            self.spans = self.spans or bool(classes & _LINK_TEXT_CLASSES)
+        self._target().append(raw)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._target().append(self.get_starttag_text() or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.anchor is not None:
+            start, href = self.anchor
+            self.anchor = None
+            shown = _clean_link_text(unescape("".join(self.text)).strip(), href, self.spans)
+            self.out.extend([start, *(self.inner if shown is None else [shown]), "</a>"])
+            return
+        self._target().append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        self._target().append(data)
+        if self.anchor is not None:
+            self.text.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self.handle_data(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self.handle_data(f"&#{name};")
+
+
+def _clean_link_text(text: str, href: str, spans: bool) -> str | None:
+    """The new (escaped) content of a link whose text is a URL that is not clean, else None."""
+    if not _is_web_url(href):
+        return None
+    truncated = text.endswith(_ELLIPSES)
+    core = text.removesuffix("…").removesuffix("...").rstrip() if truncated else text
+    match = _URL_TEXT.fullmatch(core)
+    if match is None:
+        return None
+    with_scheme = match.group("scheme") is not None
+    if truncated:
+        # A shortened text cannot be cleaned itself: it must be the start of the target.
+        target = href if with_scheme else _SCHEME_PREFIX.sub("", href)
+        if target.startswith(core) or target.removeprefix("www.").startswith(core):
+            return None
+        url = href
+    else:
+        full = core if with_scheme else "https://" + core
+        cleaned = clean_url(full)
+        if not cleaned or cleaned == full:
+            return None
+        url = cleaned
+    if spans:
+        prefix = _MASTODON_HIDDEN_PREFIX.match(url)
+        hidden_start = prefix.group() if prefix else ""
+        rest = url[len(hidden_start) :]
+        shown, hidden = rest[:_SHOWN_LINK_CHARACTERS], rest[_SHOWN_LINK_CHARACTERS:]
+        shown_class = ' class="ellipsis"' if hidden else ""
+        return (
+            f'<span class="invisible">{escape(hidden_start, quote=False)}</span>'
+            f"<span{shown_class}>{escape(shown, quote=False)}</span>"
+            f'<span class="invisible">{escape(hidden, quote=False)}</span>'
+        )
+    shown = url if with_scheme else _SCHEME_PREFIX.sub("", url)
+    if not _LEADING_WWW.match(core):  # the text left "www." out: so does the new text
+        shown = _LEADING_WWW.sub(r"\1", shown)
+    length = max(len(core), _SHOWN_LINK_CHARACTERS)
+    if truncated and len(shown) > length:
+        shown = shown[:length].rstrip() + "…"
+    return escape(shown, quote=False)
 
 
 # ---------------------------------------------------------------------------------------------
 # Plain text to HTML
 
 # A URL runs to whitespace or a character that cannot be in one; the end is trimmed below.
+# A bare "musterstadt.de/freibad?utm_source=..." (Instagram captions) is a link too: left as
+# text it would keep its trackers. It needs a path, a lowercase top-level domain and no "@"
+# before it, so "z.B./" or "info@stadt.de/x" are not taken for one.
 _LINK_OR_HASHTAG = re.compile(
-    r"(?P<link>\b(?:https?://[^\s<>\"`]+|www\.[^\s<>\"`]+\.[^\s<>\"`]+))"
+    r"(?P<link>\b(?:https?://[^\s<>\"`]+|www\.[^\s<>\"`]+\.[^\s<>\"`]+"
+    r"|(?<![\w@./-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?-i:[a-z]{2,24})/[^\s<>\"`]*))"
     r"|(?<![\w/&#])#(?P<hashtag>\w*[^\W\d_]\w*)",
     re.IGNORECASE,
 )
@@ -118,6 +240,7 @@ _TRAILING = ".,:;!?'\"…“”„‘’‚«»›‹"
 _BRACKETS = {")": "(", "]": "[", "}": "{"}
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u00a0]*\n\s*")
 _SCHEME_PREFIX = re.compile(r"^https?://", re.IGNORECASE)
+_MASTODON_HIDDEN_PREFIX = re.compile(r"^https?://(?:www\.)?", re.IGNORECASE)
 
 
 def linkify_text(text: str) -> str:
@@ -165,7 +288,9 @@ def _split_trailing(url: str) -> tuple[str, str]:
 def _link(url: str) -> str:
     target = url if _SCHEME_PREFIX.match(url) else "https://" + url
     cleaned = clean_url(target)
-    if not _is_web_url(cleaned):
+    if not _is_web_url(cleaned) or is_shortener(cleaned):
+        # A short link (t.co, lnkd.in) stays text: a click would tell the shortener who read it,
+        # and only a request could expand it; sources give the expanded URL where they can.
         return escape(url, quote=False)
     shown = _SCHEME_PREFIX.sub("", cleaned)
     return (
