@@ -4,8 +4,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# axe-core and the Nu HTML Checker (vnu-jar) for tests/test_accessibility.py, pinned in
+# tests/package-lock.json; from the npm registry, never shipped with the site. Java runs vnu.jar.
+NODE_TOOLS := tests/node_modules/.installed
 
-.PHONY: demo demo-build test lint typecheck bench clean help
+.PHONY: demo demo-build test test-tools lint lint-workflows typecheck bench clean help
 
 help:
 	@echo "make demo   - build and serve the Musterstadt demo on http://127.0.0.1:8000"
@@ -31,11 +34,23 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+# The GitHub Actions workflows: zizmor (security; --offline skips its audits that ask GitHub)
+# and actionlint (syntax, expressions, runner labels).
+lint-workflows: $(STAMP)
+	$(BIN)/zizmor --offline --quiet .github/workflows
+	$(BIN)/actionlint .github/workflows/*.yml
+
+$(NODE_TOOLS): tests/package.json tests/package-lock.json
+	cd tests && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(NODE_TOOLS)
+
+test-tools: $(NODE_TOOLS)
+
+test: $(STAMP) $(NODE_TOOLS) lint lint-workflows typecheck
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m fetch.bench
 
 clean:
-	rm -rf build site demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build site demo .pytest_cache .mypy_cache .ruff_cache tests/node_modules

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -70,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build the static site from the archive. Makes no network request.",
     )
     build.add_argument("--no-strict", action="store_true", help="do not fail on mkdocs warnings")
+    build.add_argument(
+        "--allow-drop",
+        action="store_true",
+        help="build even if far fewer posts would be published than at the last build "
+        "(max_drop_percent in the config)",
+    )
     build.set_defaults(handler=cmd_build)
 
     demo = commands.add_parser(
@@ -91,6 +98,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     clean.add_argument("urls", nargs="+", metavar="URL")
     clean.set_defaults(handler=cmd_clean_url)
+
+    restore = commands.add_parser(
+        "restore",
+        help="put a post deleted by the mirror back into the archive",
+        description="Undo a deletion: move a post from archive/deleted/ back (see audit.log).",
+    )
+    restore.add_argument("post", metavar="POST_ID", help="platform:account:id")
+    restore.set_defaults(handler=cmd_restore)
+
+    history = commands.add_parser(
+        "import",
+        help="import older posts from a platform's data export (X archive, Meta export)",
+        description="Read the posts of a data export (the .zip as downloaded, its unpacked "
+        "folder, or the posts file itself) into the archive as posts of the given account. "
+        "Images come from the export and are re-encoded without metadata; nothing is "
+        "downloaded. Importing the same export again changes nothing.",
+    )
+    history.add_argument(
+        "platform", choices=("x", "facebook", "instagram"), help="x, facebook or instagram"
+    )
+    history.add_argument("file", metavar="FILE", type=Path, help="the export: .zip, folder or file")
+    history.add_argument(
+        "--account", required=True, metavar="KEY", help="the account in the config to import into"
+    )
+    history.add_argument(
+        "--before",
+        metavar="YYYY-MM-DD",
+        help="Facebook/Instagram: import only posts before this day (default: before the "
+        "oldest post the API has fetched)",
+    )
+    history.set_defaults(handler=cmd_import)
 
     sources = commands.add_parser(
         "sources",
@@ -127,24 +165,48 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         )
     report = run_fetch(config, only=only or None)
     print("\n".join(report.summary_lines()))
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        from .run import write_step_summary
+
+        write_step_summary(report, os.environ["GITHUB_STEP_SUMMARY"])
     if report.failed:
         print(f"{len(report.failed)} account(s) failed; the others were updated.", file=sys.stderr)
+    if report.stale:
+        names = ", ".join(a.key for a in report.stale)
+        print(
+            f"stale (no successful fetch for over {config.stale_after_hours} h): {names}",
+            file=sys.stderr,
+        )
     return report.exit_code
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from .archive import Archive
+    from .lifecycle import AUDIT_FILE, AuditLog, restore_deleted
+
+    config = _config(args)
+    archive = Archive(config.archive_dir)
+    parts = args.post.split(":", 2)  # a native id may itself hold colons (Bluesky's at:// URIs)
+    if len(parts) != 3 or not all(parts):
+        raise AushangError(f"{args.post!r}: expected platform:account:id, as in the audit log")
+    _platform, account, native_id = parts
+    with archive.lock():
+        audit = AuditLog(archive.root / AUDIT_FILE, retention_days=config.audit_retention_days)
+        post = restore_deleted(archive, account, native_id, audit)
+    print(f"restored {post.id}; it is published again at the next build")
+    return 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from .site.build import build_site
 
-    report = build_site(_config(args), strict=not args.no_strict)
-    print(
-        f"built {report.posts} posts, {report.pages} generated pages, {report.media_files} media "
-        f"files in {report.seconds:.1f} s -> {report.site_dir}"
-    )
+    report = build_site(_config(args), strict=not args.no_strict, allow_drop=args.allow_drop)
+    print(report.summary())
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo.run import demo_config, reset_demo, serve_site, start_demo_server
+    from .demo.run import demo_config, demo_environ, reset_demo, serve_site, start_demo_server
     from .run import run_fetch
     from .site.build import build_site
 
@@ -156,16 +218,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         demo = demo_config(config, server.url, work_dir)
         log.info("demo platforms on %s; archive in %s", server.url, demo.archive_dir)
-        report = run_fetch(demo)
+        report = run_fetch(demo, environ=demo_environ(demo))
         print("\n".join(report.summary_lines()))
     finally:
         server.stop()
     built = build_site(demo)
-    print(f"built {built.posts} posts in {built.seconds:.1f} s -> {built.site_dir}")
+    print(built.summary())
     if report.failed:
         return 1
     if not args.no_serve:
         serve_site(built.site_dir, args.port)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importers import run_import
+
+    before = args.before
+    if before:
+        import datetime as dt
+
+        try:
+            before = dt.date.fromisoformat(before).isoformat()
+        except ValueError:
+            raise ConfigError(
+                "--before", "", f"expected a date like 2024-01-31, got {before!r}"
+            ) from None
+    report = run_import(_config(args), args.platform, args.file, args.account, before=before)
+    print("\n".join(report.summary_lines()))
     return 0
 
 

@@ -35,6 +35,7 @@ class FetchSettings:
     max_wait: float = 120.0
     timeout: float = 20.0
     recheck_days: int = 14
+    recheck_limit: int = 50  # posts re-checked per account and run, rotating through the window
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,12 @@ class Config:
     fetch: FetchSettings = FetchSettings()
     takedown: tuple[str, ...] = ()
     legal: dict[str, Any] = field(default_factory=dict)
+    # Operations (fetch.lifecycle, the status page): an account without a successful fetch for
+    # longer is "stale"; audit.log lines older than the retention are pruned; a build that would
+    # publish more than max_drop_percent fewer posts than the last one is refused.
+    stale_after_hours: int = 24
+    audit_retention_days: int = 730
+    max_drop_percent: float = 20.0
 
     def account(self, key: str) -> AccountConfig:
         for account in self.accounts:
@@ -133,7 +140,19 @@ def parse_config(data: Any, path: Path) -> Config:
     root = read.mapping(data, "")
     read.unknown(
         root,
-        {"city", "site", "archive_dir", "site_dir", "accounts", "fetch", "takedown", "legal"},
+        {
+            "city",
+            "site",
+            "archive_dir",
+            "site_dir",
+            "accounts",
+            "fetch",
+            "takedown",
+            "legal",
+            "stale_after_hours",
+            "audit_retention_days",
+            "max_drop_percent",
+        },
         "",
     )
     base = path.parent
@@ -166,7 +185,9 @@ def parse_config(data: Any, path: Path) -> Config:
 
     fetch_data = read.mapping(root.get("fetch"), "fetch")
     read.unknown(
-        fetch_data, {"max_pages", "retries", "max_wait", "timeout", "recheck_days"}, "fetch"
+        fetch_data,
+        {"max_pages", "retries", "max_wait", "timeout", "recheck_days", "recheck_limit"},
+        "fetch",
     )
     settings = FetchSettings(
         max_pages=read.integer(fetch_data, "max_pages", "fetch", 50, 1),
@@ -174,6 +195,7 @@ def parse_config(data: Any, path: Path) -> Config:
         max_wait=read.number(fetch_data, "max_wait", "fetch", 120.0),
         timeout=read.number(fetch_data, "timeout", "fetch", 20.0),
         recheck_days=read.integer(fetch_data, "recheck_days", "fetch", 14, 0),
+        recheck_limit=read.integer(fetch_data, "recheck_limit", "fetch", 50, 0),
     )
 
     raw_accounts = root.get("accounts")
@@ -191,6 +213,12 @@ def parse_config(data: Any, path: Path) -> Config:
     takedown = root.get("takedown") or []
     if not isinstance(takedown, list) or not all(isinstance(t, str | int) for t in takedown):
         raise read.fail("takedown", "expected a list of post ids or URLs")
+    for index, entry in enumerate(takedown):
+        if not str(entry).strip():
+            raise read.fail(f"takedown[{index}]", "is empty; expected a post id or URL")
+    max_drop = read.number(root, "max_drop_percent", "", 20.0)
+    if max_drop > 100:
+        raise read.fail("max_drop_percent", f"expected a percentage up to 100, got {max_drop:g}")
 
     return Config(
         path=path,
@@ -200,8 +228,11 @@ def parse_config(data: Any, path: Path) -> Config:
         site_dir=(base / read.string(root, "site_dir", "", "site")).resolve(),
         accounts=tuple(accounts),
         fetch=settings,
-        takedown=tuple(str(t) for t in takedown),
-        legal=read.mapping(root.get("legal"), "legal"),
+        takedown=tuple(str(t).strip() for t in takedown),
+        stale_after_hours=read.integer(root, "stale_after_hours", "", 24, 1),
+        audit_retention_days=read.integer(root, "audit_retention_days", "", 730, 1),
+        max_drop_percent=max_drop,
+        legal=_parse_legal(read, root.get("legal")),
     )
 
 
@@ -264,6 +295,73 @@ def _parse_account(read: _Reader, item: Any, where: str) -> AccountConfig:
         secrets=secrets,
         options=read.mapping(data.get("options"), f"{where}.options") | {"enabled": enabled},
     )
+
+
+# The keys of ``legal:``, which fill docs/about/*.md (the Impressum, the Datenschutzerklärung,
+# the Erklärung zur Barrierefreiheit with the fields of Implementing Decision (EU) 2018/1523,
+# and the optional pages in Leichte Sprache and Deutscher Gebärdensprache). Text values are
+# Markdown; the table in docs/technik/seite-einrichten.md explains each key.
+LEGAL_TEXT_KEYS = frozenset(
+    {
+        "impressum",
+        "hosting",
+        "datenschutz_verantwortlich",
+        "datenschutz_kontakt",
+        "barrierefreiheit_stelle",
+        "barrierefreiheit_stand",
+        "barrierefreiheit_maengel",
+        "barrierefreiheit_pruefung",
+        "barrierefreiheit_kontakt",
+        "schlichtung",
+        "schlichtung_stelle",
+        "schlichtung_url",
+    }
+)
+LEGAL_DATE_KEYS = frozenset({"barrierefreiheit_erstellt", "barrierefreiheit_ueberprueft"})
+LEGAL_KEYS = LEGAL_TEXT_KEYS | LEGAL_DATE_KEYS | {"leichte_sprache", "gebaerdensprache"}
+_GEBAERDENSPRACHE_KEYS = {"video", "poster", "text"}
+
+
+def _parse_legal(read: _Reader, data: Any) -> dict[str, Any]:
+    import datetime as dt
+
+    legal = {k: v for k, v in read.mapping(data, "legal").items() if v is not None}
+    read.unknown(legal, set(LEGAL_KEYS), "legal")
+    for key in sorted(LEGAL_TEXT_KEYS & legal.keys()):
+        read.string(legal, key, "legal")
+    for key in sorted(LEGAL_DATE_KEYS & legal.keys()):
+        value = legal[key]
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            value = dt.date.fromisoformat(value.strip())
+        if not isinstance(value, dt.date):
+            raise read.fail(f"legal.{key}", f"expected a date like 2026-05-04, got {value!r}")
+        legal[key] = value
+    url = legal.get("schlichtung_url")
+    if url is not None and not re.match(r"^https?://\S+$", str(url)):
+        raise read.fail("legal.schlichtung_url", f"expected an http(s) URL, got {url!r}")
+    easy = legal.get("leichte_sprache")
+    if easy is not None and not isinstance(easy, bool | str):
+        raise read.fail(
+            "legal.leichte_sprache",
+            "expected true (the built-in text) or your own text in Leichte Sprache",
+        )
+    sign = legal.get("gebaerdensprache")
+    if sign is not None:
+        if isinstance(sign, dict):
+            read.unknown(sign, _GEBAERDENSPRACHE_KEYS, "legal.gebaerdensprache")
+            if not sign.get("video"):
+                raise read.fail(
+                    "legal.gebaerdensprache.video",
+                    "is required: the address of the video in Deutscher Gebärdensprache",
+                )
+            for key in sorted(_GEBAERDENSPRACHE_KEYS & sign.keys()):
+                read.string(sign, key, "legal.gebaerdensprache")
+        elif not isinstance(sign, str):
+            raise read.fail(
+                "legal.gebaerdensprache",
+                "expected your own text (Markdown) or a mapping with video, poster and text",
+            )
+    return legal
 
 
 def _check_timezone(read: _Reader, name: str) -> None:
