@@ -88,14 +88,14 @@ def tree_bytes(root: Path, *, skip: tuple[str, ...] = ("status.json", ".lock")) 
 @pytest.fixture(scope="session")
 def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Musterstadt demo fetched from the demo server and built once: returns site/."""
-    from fetch.demo.run import demo_config
+    from fetch.demo.run import demo_config, demo_environ
     from fetch.run import run_fetch
     from fetch.site.build import build_site
 
     folder = copy_project(tmp_path_factory.mktemp("demo"))
     with DemoServer() as demo:
         config = demo_config(load_config(folder / "aushang.yml"), demo.url, folder / "demo")
-        report = run_fetch(config)
+        report = run_fetch(config, environ=demo_environ(config))
     assert report.exit_code == 0, report.summary_lines()
     build_site(config, strict=True)
     return config.site_dir
