@@ -347,3 +347,27 @@ def test_english_site() -> None:
     assert soup.select_one("h1").get_text() == "All posts"
     assert "edited" in soup.select_one(".aushang-badge").get_text()
     assert page(files, "archiv/index.md").select_one("li a").get_text() == "June 2026"
+
+
+def test_a_post_behind_a_content_warning_does_not_give_it_away_in_title_or_description() -> None:
+    warned = post(
+        "41",
+        content_warning="Unwetterwarnung",
+        text_html="<p>UNWETTERWARNUNG: Sturmböen bis 100 km/h erwartet.</p>",
+    )
+    files = render_site([warned], CONTEXT)
+    front_matter = files["beitrag/stadt/41/index.md"].split("\n---\n", 1)[0]
+    assert "Sturm" not in front_matter and "100 km" not in front_matter
+    assert "Inhaltswarnung: Unwetterwarnung" in front_matter
+    details = page(files, "beitrag/stadt/41/index.md").find("details")
+    assert details is not None and "Sturmböen" in details.get_text()
+
+
+def test_a_poll_with_hidden_counts_shows_no_made_up_percentages() -> None:
+    running = post(
+        "42",
+        poll=Poll(options=(PollOption("Lindenpark"), PollOption("Mühlenwiese")), closed=False),
+    )
+    text = page(render_site([running], CONTEXT), "beitrag/stadt/42/index.md").get_text()
+    assert "0 %" not in text
+    assert STRINGS["de"]["poll_hidden"] in text

@@ -205,8 +205,10 @@ class Renderer:
         options: list[dict[str, Any]] = []
         if post.poll:
             total = sum(o.votes or 0 for o in post.poll.options)
+            # A running poll may hide its counts: then there is no share to show, not 0 %.
+            hidden = all(o.votes is None for o in post.poll.options)
             for option in post.poll.options:
-                share = round(100 * (option.votes or 0) / total) if total else 0
+                share = None if hidden else round(100 * (option.votes or 0) / total) if total else 0
                 options.append({"title": option.title, "votes": option.votes, "percent": share})
         source = registry.get(post.platform)
         moment = local(post.published, self.context.timezone)
@@ -238,7 +240,9 @@ class Renderer:
             month=(moment.year, moment.month),
             tag_slugs=tuple(dict.fromkeys(hashtag_slug(t) for t in post_hashtags(post))),
             quote=quote,
-            title=_title(post, account_name, self._date_only(post.published)),
+            title=_title(
+                post, account_name, self._date_only(post.published), self.strings["content_warning"]
+            ),
             poll_ends=self._date(post.poll.expires_at)
             if post.poll and post.poll.expires_at and not post.poll.closed
             else "",
@@ -307,7 +311,7 @@ class Renderer:
         return self._render(
             "post_page.md",
             title=view.title,
-            description=_description(view.post),
+            description=_description(view.post, self.strings["content_warning"]),
             heading=heading,
             heading_is_title=bool(view.post.title),
             thread=thread or [view],
@@ -676,7 +680,12 @@ def _format(template: str, **values: Any) -> str:
     return template.format(**values)
 
 
-def _title(post: Post, account_name: str, date: str) -> str:
+def _title(post: Post, account_name: str, date: str, warning_label: str) -> str:
+    """The page title; a post behind a content warning is named by its warning, so the title
+    (shown in tabs, history and search results) does not give away what the reader chose not
+    to open yet."""
+    if post.content_warning:
+        return f"{warning_label}: {' '.join(post.content_warning.split())}"
     text = post.title or html_to_text(post.text_html)
     text = " ".join(text.split())
     if len(text) > 70:
@@ -684,7 +693,9 @@ def _title(post: Post, account_name: str, date: str) -> str:
     return text or f"{account_name}, {date}"
 
 
-def _description(post: Post) -> str:
+def _description(post: Post, warning_label: str) -> str:
+    if post.content_warning:
+        return f"{warning_label}: {' '.join(post.content_warning.split())}"
     text = " ".join(html_to_text(post.text_html).split())
     return text[:157] + "…" if len(text) > 160 else text
 
