@@ -13,6 +13,9 @@ the theme does. ``tests/test_accessibility.py`` runs the checker over every buil
 - the menu checkbox (``data-md-toggle="drawer"``), which ``docs/stylesheets/aushang.css``
   keeps reachable by keyboard on narrow screens, gets a name of its own
   (``aria-label="Navigation"``) instead of the site title its labels would give it.
+- ``<th style="text-align: right">``: python-markdown's tables align columns with inline
+  styles, which the site's Content-Security-Policy blocks (no 'unsafe-inline'); they become
+  classes (``aushang-align-right``) that ``docs/stylesheets/aushang.css`` styles.
 - ``<label for="__toc">``, the title of the table of contents, on a page that is not in the
   nav: the checkbox it names is rendered only inside the nav entry of the current page, so
   the label points at nothing. It stays, as a plain title.
@@ -29,6 +32,7 @@ _VERBATIM = re.compile(r"(<(pre|script|style|textarea)\b.*?</\2\s*>)", re.IGNORE
 _INDENTED_LINES = re.compile(r"\n[ \t\n\r]+")
 _CHECKBOX_AUTOCOMPLETE = re.compile(r'(<input\b[^>]*type="checkbox"[^>]*?) autocomplete="off"')
 _EMPTY_TABINDEX = re.compile(r'(<label\b[^>]*?) tabindex=""')
+_ALIGN_STYLE = re.compile(r'(<t[hd]\b[^>]*?) style="text-align: ?(left|right|center);?"')
 
 
 def repair(html: str) -> str:
@@ -39,6 +43,7 @@ def repair(html: str) -> str:
     )
     html = _CHECKBOX_AUTOCOMPLETE.sub(r"\1", html)
     html = _EMPTY_TABINDEX.sub(r"\1", html)
+    html = _ALIGN_STYLE.sub(r'\1 class="aushang-align-\2"', html)
     if 'id="__toc"' not in html:
         html = html.replace(
             '<label class="md-nav__title" for="__toc">', '<label class="md-nav__title">'
