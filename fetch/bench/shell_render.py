@@ -186,8 +186,11 @@ def build_shells(
         for key, page in getattr(build, "OPTIONAL_PAGES", {}).items():
             if not config.legal.get(key):
                 (docs / page).unlink(missing_ok=True)
-        for folder in getattr(build, "TEMPLATE_FOLDERS", ("about",)):
-            build.fill_templates(docs / folder, config)
+        if hasattr(build, "TEMPLATE_PAGES"):  # fill_templates takes the docs folder now
+            build.fill_templates(docs, config)
+        else:
+            for folder in getattr(build, "TEMPLATE_FOLDERS", ("about",)):
+                build.fill_templates(docs / folder, config)
     placeholders = {depth_key(level): placeholder_url(level) for level in range(1, depth + 1)}
     for relative in own_shell:
         placeholders[relative] = output_path(relative).removesuffix("index.html")
