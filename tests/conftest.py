@@ -3,6 +3,7 @@ one demo site built once per session for the site and browser tests."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,25 @@ from fetch.demo.server import DemoServer
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+# The main Musterstadt account, for tests that need only one account.
+STADT = {
+    "key": "stadt",
+    "platform": "mastodon",
+    "instance": "musterstadt.social",
+    "handle": "stadt",
+}
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """``aushang``'s ``main()`` points the root logger at stderr; undo that after each test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 import re
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,26 +31,10 @@ from fetch.run import run_fetch
 from fetch.site.build import build_site, load_posts
 from fetch.site.status import status_pages
 
-from .conftest import tree_bytes, write_config
+from .conftest import STADT, tree_bytes, write_config
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 STATUS_ENDPOINT = r"/mastodon/musterstadt\.social/api/v1/statuses/{}$"
-STADT = {
-    "key": "stadt",
-    "platform": "mastodon",
-    "instance": "musterstadt.social",
-    "handle": "stadt",
-}
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """``main()`` points the root logger at the captured stderr; undo that after the test."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def clock() -> datetime:

@@ -25,29 +25,13 @@ from fetch.cli import main
 from fetch.demo.server import DemoServer, Request, Response
 from fetch.run import run_fetch
 
-from .conftest import tree_bytes, write_config
+from .conftest import STADT, tree_bytes, write_config
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent
 LOOKUP = r"/mastodon/musterstadt\.social/api/v1/accounts/lookup"
 LISTING = r"/mastodon/musterstadt\.social/api/v1/accounts/{}/statuses"
 STADT_ID, FEUERWEHR_ID = "109000000000000001", "109000000000000002"
-STADT = {
-    "key": "stadt",
-    "platform": "mastodon",
-    "instance": "musterstadt.social",
-    "handle": "stadt",
-}
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """``main()`` points the root logger at the captured stderr; undo that after the test."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def clock() -> datetime:
