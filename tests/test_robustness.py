@@ -301,14 +301,15 @@ def test_a_run_killed_at_any_moment_leaves_a_whole_archive_and_the_next_run_comp
         [*_fetch_command(reference.path)[:-1], "--version"], env=_environment(), capture_output=True
     )
     startup = time.monotonic() - started  # Python and imports, before any work
-    delay = max(duration / 4, startup + 0.3)
     killed_dir = tmp_path / "killed"
     killed_dir.mkdir()
     config = write_config(killed_dir, server)
-    # Kill every run after a quarter of an uninterrupted run's time (at least past start-up):
-    # each makes a little progress and dies somewhere else, until one finishes in time.
+    # Kill the runs at growing moments, from just past start-up to beyond an uninterrupted run's
+    # time: each makes a little progress and dies somewhere else, until one finishes in time.
+    # Growing delays keep this independent of how loaded the machine is.
     kills = 0
-    for _ in range(12):
+    for attempt in range(16):
+        delay = startup + 0.2 + attempt * max(duration / 6, 0.2)
         process = subprocess.Popen(
             _fetch_command(config.path),
             env=_environment(),
