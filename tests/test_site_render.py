@@ -331,7 +331,8 @@ def test_front_matter_survives_emoji_and_quotes() -> None:
     files = render_site([post("1", text_html='<p>Danke 🎉 für „alles“ "hier"</p>')], CONTEXT)
     head = files["beitrag/stadt/1/index.md"].split("\n---\n", 1)[0].removeprefix("---\n")
     meta = yaml.safe_load(head)
-    assert meta["title"] == 'Danke 🎉 für „alles“ "hier"'
+    # straight quotes become typographic ones: the theme writes the title unescaped
+    assert meta["title"] == "Danke 🎉 für „alles“ ”hier”"
 
 
 @pytest.mark.parametrize("language", sorted(STRINGS))
@@ -371,3 +372,16 @@ def test_a_poll_with_hidden_counts_shows_no_made_up_percentages() -> None:
     text = page(render_site([running], CONTEXT), "beitrag/stadt/42/index.md").get_text()
     assert "0 %" not in text
     assert STRINGS["de"]["poll_hidden"] in text
+
+
+def test_post_text_cannot_inject_markup_through_the_page_title_or_description() -> None:
+    """mkdocs-material writes title and description unescaped; post text must not break out."""
+    hostile = '"><meta http-equiv="refresh" content="0;url=https://example.org/"><script>x</script>'
+    files = render_site([post("43", text_html=f"<p>{hostile.replace('<', '&lt;')}</p>")], CONTEXT)
+    front_matter = files["beitrag/stadt/43/index.md"].split("\n---\n", 1)[0]
+    for line in front_matter.splitlines():
+        if line.startswith(("title:", "description:")):
+            value = line.split(":", 1)[1].strip()
+            inner = value[1:-1]  # the JSON string's own quotes
+            assert "<" not in inner and ">" not in inner and '"' not in inner, line
+    assert "refresh" in front_matter  # the text is still there, only defused

@@ -666,13 +666,32 @@ def _base(url: str) -> str:
     return "../" * depth
 
 
+# The theme writes a page's title and description into the HTML without escaping them (in
+# <title>, the header and <meta content="...">): the characters that could end an element or
+# an attribute there are replaced by look-alikes. They come from post text, which is plain
+# text at this point, so nothing is lost but the exact glyph.
+_META_UNSAFE = str.maketrans({"<": "‹", ">": "›", '"': "”"})
+
+
+def meta_text(value: Any) -> Any:
+    """``value`` with every string in it made safe for the theme's unescaped metadata."""
+    if isinstance(value, str):
+        return value.translate(_META_UNSAFE)
+    if isinstance(value, list | tuple):
+        return [meta_text(item) for item in value]
+    if isinstance(value, dict):
+        return {key: meta_text(item) for key, item in value.items()}
+    return value
+
+
 def yaml_value(value: Any) -> Markup:
-    """A value for the YAML front matter: JSON (a subset of YAML) with the text as it is.
+    """A value for the YAML front matter: JSON (a subset of YAML), its strings safe for the
+    theme's unescaped metadata (``meta_text``).
 
     Jinja's ``tojson`` escapes for HTML and writes emoji as UTF-16 surrogate pairs, which
     YAML rejects; then mkdocs would show the front matter as text.
     """
-    text = json.dumps(value, ensure_ascii=False)
+    text = json.dumps(meta_text(value), ensure_ascii=False)
     return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))  # noqa: S704 (front matter, not HTML)
 
 
