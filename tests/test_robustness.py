@@ -337,7 +337,8 @@ def test_a_run_killed_at_any_moment_leaves_a_whole_archive_and_the_next_run_comp
     assert again.returncode == 0
     after = _files(config.archive_dir)
     changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
-    assert changed == {"status.json"}, "only status.json (the time of the attempt) may change"
+    # status.json holds the time of the attempt (to the second): it may change, nothing else
+    assert changed <= {"status.json"}, "only status.json (the time of the attempt) may change"
 
 
 def test_temporary_files_of_a_killed_write_are_removed_by_the_next_run(
