@@ -308,8 +308,8 @@ def test_a_run_killed_at_any_moment_leaves_a_whole_archive_and_the_next_run_comp
     # time: each makes a little progress and dies somewhere else, until one finishes in time.
     # Growing delays keep this independent of how loaded the machine is.
     kills = 0
-    for attempt in range(16):
-        delay = startup + 0.2 + attempt * max(duration / 6, 0.2)
+    for attempt in range(30):
+        delay = startup + 0.2 + attempt * max(duration / 10, 0.2)
         process = subprocess.Popen(
             _fetch_command(config.path),
             env=_environment(),
