@@ -12,7 +12,7 @@ from fetch.archive import Archive
 from fetch.demo.server import DemoServer
 from fetch.run import run_fetch
 
-from .conftest import tree_bytes, write_config
+from .conftest import STADT, tree_bytes, write_config
 
 STADT_STATUSES = r"/mastodon/musterstadt\.social/api/v1/accounts/\d+/statuses"
 
@@ -245,38 +245,18 @@ def test_a_broken_answer_fails_the_account_and_the_archive_stays_intact(
     assert next(a for a in report.accounts if a.key == "stadt").new == 1
 
 
-def test_a_timeout_is_retried_and_then_reported(tmp_path: Path, server: DemoServer) -> None:
-    import socket
-
+def test_a_timeout_is_retried_and_then_reported(
+    tmp_path: Path, server: DemoServer, silent_port: int
+) -> None:
     import httpx
 
     from fetch.http import Http
 
     waits: list[float] = []
     http = Http(httpx.Client(timeout=0.5), retries=2, sleep=waits.append)
-    # A socket that accepts connections and never answers, like an overloaded instance.
-
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(1)
-    port = silent.getsockname()[1]
-    try:
-        config = write_config(
-            tmp_path,
-            server,
-            accounts=[
-                {
-                    "key": "stadt",
-                    "platform": "mastodon",
-                    "instance": "musterstadt.social",
-                    "handle": "stadt",
-                    "api_base": f"http://127.0.0.1:{port}",
-                }
-            ],
-        )
-        report = run_fetch(config, http=http)
-    finally:
-        silent.close()
+    account = {**STADT, "api_base": f"http://127.0.0.1:{silent_port}"}
+    config = write_config(tmp_path, server, accounts=[account])
+    report = run_fetch(config, http=http)
     assert report.accounts[0].status == "failed"
     assert "timeout" in report.accounts[0].error
     assert waits == [1.0, 2.0]

@@ -175,24 +175,18 @@ def test_a_5xx_is_reported_and_the_archive_is_untouched(tmp_path: Path, server: 
     assert report.accounts[0].new == 1
 
 
-def test_a_silent_server_times_out_and_is_reported(tmp_path: Path, server: DemoServer) -> None:
-    import socket
-
+def test_a_silent_server_times_out_and_is_reported(
+    tmp_path: Path, server: DemoServer, silent_port: int
+) -> None:
     import httpx
 
     from fetch.http import Http
 
     waits: list[float] = []
     http = Http(httpx.Client(timeout=0.5), retries=1, sleep=waits.append)
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(1)
-    try:
-        account = _account(server)
-        account["api_base"] = f"http://127.0.0.1:{silent.getsockname()[1]}"
-        config = write_config(tmp_path, server, accounts=[account])
-        report = run_fetch(config, http=http)
-    finally:
-        silent.close()
+    account = _account(server)
+    account["api_base"] = f"http://127.0.0.1:{silent_port}"
+    config = write_config(tmp_path, server, accounts=[account])
+    report = run_fetch(config, http=http)
     assert report.accounts[0].status == "failed" and "timeout" in report.accounts[0].error
     assert waits == [1.0]
