@@ -148,6 +148,10 @@ class Archive:
             else set()
         )
 
+    def parse_post(self, data: bytes, path: Path) -> Post:
+        """The post in ``data``, read from ``path`` (named in errors)."""
+        return self._parse(data, path)
+
     def _parse(self, data: bytes, path: Path) -> Post:
         try:
             raw = json.loads(data)

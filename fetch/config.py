@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -46,6 +47,14 @@ class SiteSettings:
     language: str = "de"
     timezone: str = "Europe/Berlin"
     posts_per_page: int = 20
+    # Where the files of site/media are published, when not beside the pages (a folder URL
+    # ending in "/"); empty: under media/ of the site itself. docs/betrieb/medien.md
+    media_url: str = ""
+    # The host's limit for the whole site and the share of it at which a run warns. GitHub
+    # Pages: "Published GitHub Pages sites may be no larger than 1 GB."
+    # https://docs.github.com/en/pages/getting-started-with-github-pages/github-pages-limits
+    size_limit_mb: int = 1000
+    size_warn_percent: float = 80.0
 
 
 @dataclass(frozen=True)
@@ -162,7 +171,19 @@ def parse_config(data: Any, path: Path) -> Config:
 
     site_data = read.mapping(root.get("site"), "site")
     read.unknown(
-        site_data, {"title", "url", "description", "language", "timezone", "posts_per_page"}, "site"
+        site_data,
+        {
+            "title",
+            "url",
+            "description",
+            "language",
+            "timezone",
+            "posts_per_page",
+            "media_url",
+            "size_limit_mb",
+            "size_warn_percent",
+        },
+        "site",
     )
     language = read.string(site_data, "language", "site", "de")
     if language not in LANGUAGES:
@@ -181,7 +202,15 @@ def parse_config(data: Any, path: Path) -> Config:
         language=language,
         timezone=timezone,
         posts_per_page=read.integer(site_data, "posts_per_page", "site", 20, 1),
+        media_url=_parse_media_url(read, read.string(site_data, "media_url", "site", "")),
+        size_limit_mb=read.integer(site_data, "size_limit_mb", "site", 1000, 1),
+        size_warn_percent=read.number(site_data, "size_warn_percent", "site", 80.0),
     )
+    if site.size_warn_percent > 100:
+        raise read.fail(
+            "site.size_warn_percent",
+            f"expected a percentage up to 100, got {site.size_warn_percent:g}",
+        )
 
     fetch_data = read.mapping(root.get("fetch"), "fetch")
     read.unknown(
@@ -362,6 +391,38 @@ def _parse_legal(read: _Reader, data: Any) -> dict[str, Any]:
                 "expected your own text (Markdown) or a mapping with video, poster and text",
             )
     return legal
+
+
+# A media host reached by plain http could be read and altered on the way; only a server on
+# the same machine (a test, a preview) may use it.
+_LOCAL_MEDIA_HOSTS = ("127.0.0.1", "localhost")
+# Characters a folder URL may hold here: it becomes a source of the pages' Content-Security-
+# Policy, where ";" and "," end a directive or a policy and quotes are not allowed.
+_MEDIA_URL = re.compile(r"^(https?)://[^/\s?#@;,'\"]+(/[^\s?#;,'\"]*)?$")
+
+
+def _parse_media_url(read: _Reader, url: str) -> str:
+    """``site.media_url`` as a folder URL ending in "/", or "" for media beside the pages."""
+    if not url:
+        return ""
+    match = _MEDIA_URL.match(url)
+    if match is None:
+        raise read.fail(
+            "site.media_url",
+            "expected the absolute https:// address of the folder holding the media, "
+            f"e.g. https://medien.musterstadt.de/aushang/, got {url!r}",
+        )
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname or "", parts.port
+    except ValueError:
+        raise read.fail("site.media_url", f"not a valid address: {url!r}") from None
+    if match.group(1) == "http" and host not in _LOCAL_MEDIA_HOSTS:
+        raise read.fail(
+            "site.media_url",
+            f"must use https:// (plain http only for 127.0.0.1 or localhost), got {url!r}",
+        )
+    return url if url.endswith("/") else url + "/"
 
 
 def _check_timezone(read: _Reader, name: str) -> None:

@@ -21,7 +21,8 @@ What happens to one file, in order:
    sRGB, reduce to RGB (or RGBA when some pixel is not fully opaque), and copy the pixels into
    a fresh image that has no metadata at all.
 5. **Resize and encode**: one WebP per width in ``widths`` that is not wider than the picture,
-   from the largest to the smallest, each made from the one before it.
+   from the largest to the smallest, each made from the one before it, at the quality
+   ``webp_quality`` gives its width.
 6. **Store** as ``<media_dir>/<ab>/<abcdef...>-<width>.webp``, named by the SHA-256 of the
    encoded bytes, written atomically and skipped when the file exists: processing the same
    image twice writes nothing.
@@ -53,20 +54,31 @@ from PIL import ExifTags, Image, ImageCms, ImageFile, ImageOps, UnidentifiedImag
 from fetch.errors import ArchiveError, MediaError
 from fetch.model import ImageVariant
 
-IMAGE_WIDTHS: Final[tuple[int, ...]] = (480, 960, 1600)
+IMAGE_WIDTHS: Final[tuple[int, ...]] = (480, 960, 1280)
 """Widths of the responsive variants, in pixels: a phone's column (and 2x thumbnails), a
-desktop column or a 2x phone column, and a full-screen view on a large display. The site's
-``srcset`` lists whichever of them an image has."""
+desktop column or a 2x phone column, and a 2x desktop column or a full view. The site's
+``srcset`` lists whichever of them an image has; images stored before with a 1600-px variant
+keep it (a stored file is never encoded again).
+
+1280 and not 1600: the largest variant held most of a photo's bytes (186 of 216 KB for a
+benchmark photo), and 1280 px has 64 % of the pixels of 1600 px. Measured with
+``python -m fetch.bench.media_sizes``; the figures are in ``docs/betrieb/medien.md``."""
 
 MAX_PIXELS: Final = 50_000_000
 """The largest picture accepted, counted from its header. Platforms serve smaller files than
 this; 50 Mpx still admits a full-resolution shot from a 48 Mpx phone camera (8064x6048) and
 decodes to at most 150 MB as RGB."""
 
-WEBP_QUALITY: Final = 75
-# libwebp's effort from 0 to 6. 4 is cwebp's default; 6 saves a few percent of bytes for about
-# twice the encoding time, which over a decade of posts is hours for little gain.
-WEBP_METHOD: Final = 4
+WEBP_QUALITIES: Final[tuple[tuple[int, int], ...]] = ((480, 78), (960, 70), (1280, 60))
+"""(up to this width, quality): the wider a variant, the lower its WebP quality. A wide variant
+is shown where pixels are dense (a 2x display, a full view), where compression artifacts are
+small on the screen; the 480-px one is often seen at one pixel per pixel. Wider than the last
+width: the last quality."""
+# libwebp's effort from 0 to 6 (4 is cwebp's default). Measured on seven photos: 5 stores 7 %
+# fewer bytes than 4 (a fifth fewer for grainy ones) for 6 % more time; 6 saves 4 % more than 5
+# for 50 % more time. With the largest variant at 1280 px, a photo at 5 still takes less time
+# than it did at 1600 px with 4.
+WEBP_METHOD: Final = 5
 WEBP_MIME: Final = "image/webp"
 WEBP_MAX_SIDE: Final = 16383  # the format's limit: https://developers.google.com/speed/webp/faq
 
@@ -271,10 +283,18 @@ def _variant_sizes(width: int, height: int, widths: tuple[int, ...]) -> list[tup
     return sizes
 
 
+def webp_quality(width: int) -> int:
+    """The WebP quality for a variant ``width`` pixels wide (``WEBP_QUALITIES``)."""
+    for up_to, quality in WEBP_QUALITIES:
+        if width <= up_to:
+            return quality
+    return WEBP_QUALITIES[-1][1]
+
+
 def _encode_webp(image: Image.Image) -> bytes:
     buffer = BytesIO()
     try:
-        image.save(buffer, format="WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
+        image.save(buffer, format="WEBP", quality=webp_quality(image.width), method=WEBP_METHOD)
     except (OSError, ValueError) as error:
         raise MediaError(f"cannot encode a {image.width}x{image.height} WebP: {error}") from error
     return buffer.getvalue()

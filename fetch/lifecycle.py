@@ -31,7 +31,7 @@ import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,7 +40,7 @@ from typing import Any
 from .archive import Archive, dumps, slug, write_atomic
 from .clean.links import clean_url
 from .errors import AushangError, SourceError
-from .model import Post
+from .model import Post, Published
 from .times import parse_time
 
 log = logging.getLogger("aushang.lifecycle")
@@ -367,7 +367,11 @@ def load_last_build(archive_dir: Path) -> PublishCount | None:
 
 
 def check_publish_drop(
-    archive_dir: Path, posts: list[Post], *, max_drop_percent: float, allow_drop: bool = False
+    archive_dir: Path,
+    posts: Sequence[Published],
+    *,
+    max_drop_percent: float,
+    allow_drop: bool = False,
 ) -> PublishCount:
     """Count what this build publishes; refuse when it fell sharply since the last build."""
     current = PublishCount(

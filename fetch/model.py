@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 SCHEMA_VERSION = 1
 
@@ -164,3 +164,10 @@ def _convert(hint: Any, value: Any) -> Any:
     if dataclasses.is_dataclass(hint) and isinstance(value, dict):
         return _build(hint, value)  # type: ignore[arg-type]
     return value
+
+
+class Published(Protocol):
+    """Anything that knows which account published it: a post, or the build's note of one."""
+
+    @property
+    def account(self) -> str: ...

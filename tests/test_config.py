@@ -33,6 +33,33 @@ def test_a_minimal_config_loads_with_defaults(tmp_path: Path) -> None:
     assert config.archive_dir == (tmp_path / "archive").resolve()
 
 
+def test_media_on_the_site_and_github_pages_limits_are_the_defaults(tmp_path: Path) -> None:
+    """Without media_url the media are served beside the pages; the size warning starts at 80 %
+    of GitHub Pages' 1 GB."""
+    site = load_config(_write(tmp_path, GOOD)).site
+    assert site.media_url == ""
+    assert (site.size_limit_mb, site.size_warn_percent) == (1000, 80.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://medien.musterstadt.de/aushang/", "https://medien.musterstadt.de/aushang/"),
+        ("https://medien.musterstadt.de/aushang", "https://medien.musterstadt.de/aushang/"),
+        ("https://medien.musterstadt.de", "https://medien.musterstadt.de/"),
+        ("https://s3.example.net:8443/bucket/", "https://s3.example.net:8443/bucket/"),
+        ("http://127.0.0.1:8000/media/", "http://127.0.0.1:8000/media/"),
+        ("http://localhost:8000/", "http://localhost:8000/"),
+    ],
+)
+def test_media_url_is_a_folder_address_on_https(tmp_path: Path, value: str, expected: str) -> None:
+    """site.media_url is kept as a folder URL ending in "/"; http only on this machine."""
+    text = GOOD + f"site:\n  media_url: {value}\n  size_limit_mb: 500\n  size_warn_percent: 90\n"
+    site = load_config(_write(tmp_path, text)).site
+    assert site.media_url == expected
+    assert (site.size_limit_mb, site.size_warn_percent) == (500, 90.0)
+
+
 def test_the_bundled_musterstadt_config_is_valid() -> None:
     config = load_config(Path(__file__).resolve().parent.parent / "aushang.yml")
     assert config.city == "Musterstadt" and config.accounts
@@ -72,6 +99,34 @@ def test_the_bundled_musterstadt_config_is_valid() -> None:
             "duplicate key",
         ),
         (GOOD + "takedown: nope\n", "takedown", "list of post ids"),
+        (
+            GOOD + "site:\n  media_url: medien.musterstadt.de/aushang/\n",
+            "site.media_url",
+            "absolute https:// address",
+        ),
+        (
+            GOOD + "site:\n  media_url: http://medien.musterstadt.de/aushang/\n",
+            "site.media_url",
+            "must use https://",
+        ),
+        (
+            GOOD + "site:\n  media_url: https://medien.musterstadt.de/a?b=c\n",
+            "site.media_url",
+            "absolute https:// address",
+        ),
+        (
+            GOOD + "site:\n  media_url: https://medien.musterstadt.de/a;b/\n",
+            "site.media_url",
+            "absolute https:// address",
+        ),
+        (
+            GOOD + "site:\n  media_url: https://user@medien.musterstadt.de/\n",
+            "site.media_url",
+            "absolute https:// address",
+        ),
+        (GOOD + "site:\n  size_limit_mb: 0\n", "site.size_limit_mb", "whole number >= 1"),
+        (GOOD + "site:\n  size_warn_percent: 120\n", "site.size_warn_percent", "up to 100"),
+        (GOOD + "site:\n  size_warn_percent: 0\n", "site.size_warn_percent", "positive"),
     ],
 )
 def test_a_broken_config_names_file_key_and_expectation(

@@ -29,8 +29,10 @@ from fetch.demo.photos import make_photo
 from fetch.demo.server import DemoServer
 from fetch.site.build import build_site
 from fetch.site.privacy import (
+    PARALLEL_FROM_FILES,
     PrivacyError,
     apply_policy,
+    content_security_policy,
     parse_policy,
     scan_report,
     scan_site,
@@ -464,6 +466,185 @@ def test_the_search_page_may_compile_webassembly_and_no_other_page(tmp_path: Pat
     search = PAGE.format(body='<div id="aushang-search" data-bundle="../pagefind/"></div>')
     assert "'wasm-unsafe-eval'" in with_policy(search)
     assert "wasm" not in with_policy(PAGE.format(body=""))
+
+
+# ---------------------------------------------------------------------------------------------
+# Media on the city's own media host (site.media_url)
+
+MEDIA_URL = "https://medien.musterstadt.de/aushang/"
+MEDIA = MEDIA_URL + "ab/ab12cd34-960.webp"
+
+# (what is planted, file name, content, expected rule with media_url set; None: allowed)
+PLANTED_MEDIA: list[tuple[str, str, str, str | None]] = [
+    ("img src", "index.html", f'<img src="{MEDIA}" alt="">', None),
+    ("img srcset", "index.html", f'<img src="a.webp" srcset="{MEDIA} 960w" alt="">', None),
+    (
+        "picture source",
+        "index.html",
+        f'<picture><source srcset="{MEDIA} 960w"><img src="a.webp" alt=""></picture>',
+        None,
+    ),
+    ("video poster", "index.html", f'<video poster="{MEDIA}"></video>', None),
+    ("link to the full size", "index.html", f'<a href="{MEDIA}">Originalgröße</a>', None),
+    (
+        "RSS enclosure",
+        "feed.xml",
+        f'<rss><channel><item><enclosure url="{MEDIA}" type="image/webp"/></item></channel></rss>',
+        None,
+    ),
+    (
+        "RSS HTML",
+        "feed.xml",
+        f"<rss><channel><item><description>&lt;img src=&quot;{MEDIA}&quot;&gt;"
+        "</description></item></channel></rss>",
+        None,
+    ),
+    (
+        "Atom enclosure",
+        "feed.atom",
+        '<feed xmlns="http://www.w3.org/2005/Atom"><entry>'
+        f'<link rel="enclosure" href="{MEDIA}" type="image/webp"/></entry></feed>',
+        None,
+    ),
+    ("JSON Feed image", "feed.json", f'{{"items": [{{"image": "{MEDIA}"}}]}}', None),
+    (
+        "JSON Feed attachment",
+        "feed.json",
+        f'{{"items": [{{"attachments": [{{"url": "{MEDIA}"}}]}}]}}',
+        None,
+    ),
+    (
+        "script from the media host",
+        "index.html",
+        f'<script src="{MEDIA_URL}app.js"></script>',
+        "external",
+    ),
+    (
+        "stylesheet from the media host",
+        "index.html",
+        f'<link rel="stylesheet" href="{MEDIA_URL}style.css">',
+        "external",
+    ),
+    (
+        "font from the media host",
+        "style.css",
+        f"@font-face {{ font-family: x; src: url('{MEDIA_URL}x.woff2'); }}",
+        "external",
+    ),
+    (
+        "iframe from the media host",
+        "index.html",
+        f'<iframe src="{MEDIA_URL}x.html"></iframe>',
+        "external",
+    ),
+    ("JS literal", "app.js", f'fetch("{MEDIA_URL}ab/x.json");', "external"),
+    (
+        "image from another origin",
+        "index.html",
+        '<img src="https://cdn.example/a.webp" alt="">',
+        "external",
+    ),
+    (
+        "image outside the media folder",
+        "index.html",
+        '<img src="https://medien.musterstadt.de/anderes/a.webp" alt="">',
+        "external",
+    ),
+    (
+        "image climbing out of the folder",
+        "index.html",
+        f'<img src="{MEDIA_URL}../anderes/a.webp" alt="">',
+        "external",
+    ),
+    (
+        "image over plain http",
+        "index.html",
+        '<img src="http://medien.musterstadt.de/aushang/a.webp" alt="">',
+        "external",
+    ),
+    (
+        "enclosure from another origin",
+        "feed.xml",
+        '<rss><channel><item><enclosure url="https://cdn.example/a.webp" type="image/webp"/>'
+        "</item></channel></rss>",
+        "external",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [pytest.param(name, content, rule, id=what) for what, name, content, rule in PLANTED_MEDIA],
+)
+def test_images_on_the_media_host_are_our_own_and_nothing_else_from_it(
+    tmp_path: Path, name: str, content: str, expected: str | None
+) -> None:
+    """With site.media_url, images (and enclosures) in that folder pass; a script, style, font
+    or frame from the same host, or an image from anywhere else, is still a finding."""
+    body = content if name == "index.html" else ""
+    (tmp_path / "index.html").write_text(PAGE.format(body=body), encoding="utf-8")
+    (tmp_path / "style.css").write_text("a { color: #036; }", encoding="utf-8")
+    if name != "index.html":
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    apply_policy(tmp_path, media_url=MEDIA_URL)
+    findings = scan_site(tmp_path, site_url=SITE_URL, media_url=MEDIA_URL)
+    if expected is None:
+        assert findings == []
+        # ... and without the media host configured, the same image is a third party's
+        if name == "index.html" and "<a " not in content:
+            apply_policy(tmp_path)
+            assert {f.rule for f in scan_site(tmp_path, site_url=SITE_URL)} == {"external-resource"}
+    else:
+        assert {f.rule for f in findings} == {"external-resource"}, findings
+        assert all(finding.path == name for finding in findings)
+
+
+def test_the_policy_names_the_media_host_in_img_src_only(tmp_path: Path) -> None:
+    """The media folder is an img-src source and in no other directive; a page whose policy
+    names it passes only when the scan is told about the media host."""
+    page = with_policy(PAGE.format(body=f'<img src="{MEDIA}" alt="">'), media_url=MEDIA_URL)
+    policy = parse_policy(re.search(r'Content-Security-Policy" content="([^"]*)"', page)[1])
+    assert policy["img-src"] == ["'self'", "data:", MEDIA_URL]
+    assert [name for name, sources in policy.items() if MEDIA_URL in sources] == ["img-src"]
+    (tmp_path / "index.html").write_text(page, encoding="utf-8")
+    (tmp_path / "style.css").write_text("a { color: #036; }", encoding="utf-8")
+    assert scan_site(tmp_path, media_url=MEDIA_URL) == []
+    unexpected = scan_site(tmp_path)
+    assert any(f.rule == "csp" and f"img-src allows {MEDIA_URL}" in f.detail for f in unexpected)
+    moved = page.replace("script-src 'self'", f"script-src 'self' {MEDIA_URL}")
+    (tmp_path / "index.html").write_text(moved, encoding="utf-8")
+    assert [f.detail for f in scan_site(tmp_path, media_url=MEDIA_URL)] == [
+        f"script-src allows {MEDIA_URL}"
+    ]
+
+
+def test_without_a_media_host_the_policy_is_what_it_was() -> None:
+    """No media_url (None or ""): the policy is byte for byte the one before media hosts."""
+    page = PAGE.format(body="")
+    assert with_policy(page) == with_policy(page, media_url=None) == with_policy(page, media_url="")
+    assert content_security_policy([]) == (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; "
+        "media-src 'self'; frame-src 'none'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'"
+    )
+
+
+def test_a_scan_in_two_processes_knows_the_media_host(tmp_path: Path) -> None:
+    """A site large enough to be scanned in parallel passes the media host to every worker."""
+    pages = tmp_path / "beitrag"
+    pages.mkdir()
+    for number in range(PARALLEL_FROM_FILES):
+        (pages / f"{number}.html").write_text(
+            PAGE.format(body=f'<img src="{MEDIA_URL}{number:02x}/x-480.webp" alt="">'),
+            encoding="utf-8",
+        )
+    (tmp_path / "style.css").write_text("a { color: #036; }", encoding="utf-8")
+    apply_policy(tmp_path, media_url=MEDIA_URL)
+    two = scan_report(tmp_path, media_url=MEDIA_URL, processes=2)
+    assert two.findings == [] and two.pages_with_policy == PARALLEL_FROM_FILES
+    without = scan_report(tmp_path, processes=2)
+    assert sum(f.rule == "external-resource" for f in without.findings) == PARALLEL_FROM_FILES
 
 
 def test_build_refuses_a_site_with_a_third_party_image(tmp_path: Path, server: DemoServer) -> None:

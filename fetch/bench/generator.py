@@ -36,7 +36,7 @@ from ..model import ImageVariant, LinkCard, Media, Origin, Poll, PollOption, Pos
 
 SEED = 20260601
 POOL_SIZE = 50
-POOL_VERSION = "1"  # bump when the pool's pictures change, so cached pools are redrawn
+POOL_VERSION = "2"  # bump when the pool's pictures change, so cached pools are redrawn
 GRAIN_SIGMA = 6  # Gaussian luma noise: a drawn scene alone compresses like no photo does
 POSTS_PER_DAY = 20
 LAST_DAY = datetime(2026, 5, 31, tzinfo=UTC)

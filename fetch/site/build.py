@@ -1,28 +1,42 @@
-"""Build the static site from the archive, offline: generate pages, run mkdocs, add media.
+"""Build the static site from the archive, offline, doing only the work the change needs.
 
-1. Read every post from the archive, leave out the city's takedowns.
-2. Copy the project's ``docs/`` (static pages) into ``build/docs``, fill the legal pages from
-   ``legal:`` (leaving out the optional ones the city has not configured) and write the
-   generated pages beside them (``fetch.site.render``).
-3. Write ``build/mkdocs.yml``: the project's ``mkdocs.yml`` with the paths made absolute, the
-   city's name and language filled in; run ``mkdocs build`` on it.
-4. Hard-link (or copy) the media the published posts use from the archive into ``site/media``.
-   They go around mkdocs, which would otherwise copy tens of thousands of images twice.
-5. Write the feeds (``fetch.site.feeds``) into the site.
-6. Index the post pages for search (``fetch.site.search``, pagefind).
-7. Write the reports for the city's team into ``build/reports`` (not published):
-   ``alt-text.md`` lists the posts whose images lack a description.
+1. **Posts.** Stat every post file of the archive; read only those that are new or changed
+   since the last build (``fetch.site.catalog``), leaving out the city's takedowns.
+2. **Frames.** Once per combination of our code, the config and the project's ``mkdocs.yml``,
+   ``docs/`` and ``overrides/``: copy ``docs/`` into ``build/docs``, fill the legal pages from
+   ``legal:``, add placeholder pages and run ``mkdocs build`` into ``build/theme-site``. Its
+   static pages and assets go into the site; the placeholders become the frames every
+   generated page is set into (``fetch.site.shell``).
+3. **Pages.** The pages of new and changed posts and of their threads are rendered; the
+   listings are put together from stored teasers (``fetch.site.render``); the status page is
+   made every time. A page is written only when its content changed; a page whose post is gone
+   (a takedown, a deletion) is removed.
+4. **Media.** Hard-link (or copy) the media the published posts use from the archive into
+   ``site/media``, dropping the ones no post uses any more.
+5. **Feeds** (``fetch.site.feeds``), **search** (``fetch.site.search``, pagefind, when a post
+   page changed) and the **alt-text report** for the city's team (``build/reports``).
+6. **Privacy.** The frames carry the Content-Security-Policy; every file this run wrote is
+   scanned (the whole site on a full build), and a finding fails the build.
 
+With nothing new a run reads no post and writes only the status page; with a few new posts it
+writes their pages, the listings' newest pages and the feeds. The catalog lives in
+``build/state/``; without it (or with ``--full``) the site is built from scratch.
 Nothing here touches the network.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import html
+import json
 import logging
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +47,42 @@ from ..archive import Archive
 from ..config import Config
 from ..errors import AushangError
 from ..model import Post
-from .feeds import announced_feeds, render_feeds, write_feeds
+from ..times import local
+from .catalog import Catalog, Entry, media_of, scan_posts
+from .feeds import FEED_SIZE, announced_feeds, render_feeds
+from .hosting import site_size, size_warning
 from .i18n import STRINGS
-from .privacy import enforce_privacy
-from .render import SiteContext, prepare, render_pages
-from .reports import AltTextReport, write_alt_text_report
+from .privacy import PrivacyError, scan_report
+from .render import (
+    POSTS_DIR,
+    Page,
+    PostView,
+    Renderer,
+    SiteContext,
+    SiteModel,
+    listing_pages,
+    post_hashtags,
+    post_url,
+    thread_map,
+)
+from .reports import AltTextReport, missing_alt_text, write_alt_text_report
 from .search import SearchIndexReport, build_search_index
+from .shell import (
+    NAV_PAGE_META,
+    Frame,
+    add_placeholders,
+    copy_if_changed,
+    cut_frames,
+    depth_key,
+    fill_frame,
+    frame_inputs_hash,
+    frames_from_json,
+    frames_to_json,
+    md_url,
+    static_files,
+)
 from .status import status_pages
+from .text import hashtag_slug
 
 log = logging.getLogger("aushang.build")
 
@@ -58,12 +101,17 @@ class BuildReport:
     feeds: int = 0
     search: SearchIndexReport | None = None
     alt_text: AltTextReport | None = None
+    written: int = 0
+    removed: int = 0
+    full: bool = True
 
     def summary(self) -> str:
         """One line for the build output, with where the alt-text report is."""
+        kind = "full build" if self.full else "update"
         line = (
-            f"built {self.posts} posts, {self.pages} generated pages, {self.media_files} media "
-            f"files, {self.feeds} feeds in {self.seconds:.1f} s -> {self.site_dir}"
+            f"built {self.posts} posts ({kind}): {self.pages} pages made, {self.written} files "
+            f"written, {self.removed} removed, {self.media_files} media files, {self.feeds} "
+            f"feeds in {self.seconds:.1f} s -> {self.site_dir}"
         )
         if self.search is not None:
             line += f"; search index: {self.search.pages} pages"
@@ -102,17 +150,26 @@ def load_posts(config: Config) -> list[Post]:
     return [p for p in archive.iter_posts() if not is_taken_down(p, config.takedown)]
 
 
-def build_site(config: Config, *, strict: bool = True, allow_drop: bool = False) -> BuildReport:
+def build_site(
+    config: Config, *, strict: bool = True, allow_drop: bool = False, full: bool = False
+) -> BuildReport:
+    """Build the site, or bring the site from the last build up to date (see the module doc).
+
+    ``full`` forgets the last build: every page is made and the whole site scanned again.
+    """
     started = time.monotonic()
     root = project_root(config)
     build_dir = root / "build"
-    docs_dir = build_dir / "docs"
-    # 1. posts
-    posts = load_posts(config)
-    # Refused before anything is written when far fewer posts would be published than last time.
-    published = lifecycle.check_publish_drop(
-        config.archive_dir, posts, max_drop_percent=config.max_drop_percent, allow_drop=allow_drop
-    )
+    site_dir = config.site_dir
+    archive_media = config.archive_dir / "media"
+    key = build_key(config, root)
+    catalog_path = build_dir / "state" / CATALOG_FILE
+    catalog = Catalog(key=key) if full else Catalog.load(catalog_path, key)
+    fresh = not catalog.frames or not (site_dir / "index.html").is_file()
+    if fresh:
+        catalog = Catalog(key=key)
+        if site_dir.exists():
+            shutil.rmtree(site_dir)
     context = SiteContext(
         language=config.site.language,
         timezone=config.site.timezone,
@@ -120,11 +177,255 @@ def build_site(config: Config, *, strict: bool = True, allow_drop: bool = False)
         posts_per_page=config.site.posts_per_page,
         account_platforms={a.key: a.platform for a in config.accounts},
         site_title=config.site.title,
+        media_url=config.site.media_url,
     )
-    model = prepare(posts, context)
-    files = render_pages(model)
-    files.update(status_pages(config, posts))
-    # 2. pages
+    renderer = Renderer(context)
+    # 1. posts: read the post files that changed since the last build
+    archive = Archive(config.archive_dir)
+    posts_dir = config.archive_dir / "posts"
+    scan = scan_posts(posts_dir, catalog.files)
+    posts_changed = fresh or bool(scan.changed or scan.removed)
+    entries = dict(catalog.entries)
+    by_file = {entry.file: entry.id for entry in entries.values()}
+    loaded: dict[str, Post] = {}
+    for name in [*scan.removed, *scan.changed]:
+        if name in by_file:
+            entries.pop(by_file[name], None)
+    for name, data in scan.changed.items():
+        post = archive.parse_post(data, posts_dir / name)
+        if is_taken_down(post, config.takedown):
+            continue
+        scan.files[name].post_id = post.id
+        entries[post.id] = new_entry(post, name, renderer)
+        loaded[post.id] = post
+    published = None
+    if posts_changed:
+        # Refused before anything is written when far fewer posts would be published.
+        published = lifecycle.check_publish_drop(
+            config.archive_dir,
+            list(entries.values()),
+            max_drop_percent=config.max_drop_percent,
+            allow_drop=allow_drop,
+        )
+    ordered = sorted(entries.values(), key=lambda e: (e.published, e.id), reverse=True)
+    threads = thread_map([(e.id, e.reply_to, e.published) for e in ordered])
+    renderer.tag_names = tag_names(ordered)
+
+    def post_of(entry: Entry) -> Post:
+        if entry.id not in loaded:
+            loaded[entry.id] = archive.parse_post(
+                (posts_dir / entry.file).read_bytes(), posts_dir / entry.file
+            )
+        return loaded[entry.id]
+
+    views: dict[str, PostView] = {}
+
+    def view_of(entry: Entry) -> PostView:
+        if entry.id not in views:
+            post = post_of(entry)
+            urls = {post.id: entry.url}
+            if entry.env[2]:
+                urls[str(entry.reply_to)] = entry.env[2]
+            view = renderer.view(post, urls)
+            if entry.env[1]:
+                view = replace(view, thread_index=entry.env[0], thread_size=entry.env[1])
+            views[entry.id] = view
+        return views[entry.id]
+
+    # 2. teasers of new posts and of posts whose thread changed; their threads' pages
+    dirty = set(loaded)
+    for entry in ordered:
+        members = threads[entry.id]
+        parent = entries.get(entry.reply_to) if entry.reply_to else None
+        env: list[Any] = [members.index(entry.id) + 1, len(members)] if len(members) > 1 else [0, 0]
+        env.append(parent.url if parent else None)
+        if env != entry.env:
+            entry.env = env
+            dirty.add(entry.id)
+    for post_id in dirty:
+        listed = renderer.teaser(view_of(entries[post_id]))
+        entries[post_id].teaser, entries[post_id].day = listed.teaser, listed.day
+    render_posts = {member for post_id in dirty for member in threads[post_id]}
+    # 3. the frames: mkdocs on the static pages and the placeholders, once per key
+    written: list[Path] = []
+    manifest = dict(catalog.manifest)
+    new_manifest: dict[str, str] = {}
+    if not catalog.frames:
+        frames = build_frames(config, root, build_dir)
+        catalog.frames = frames_to_json(frames)
+        theme_site = build_dir / THEME_SITE
+        for relative in static_files(theme_site, frame_placeholders(frames)):
+            target = site_dir / relative
+            if copy_if_changed(theme_site / relative, target, config.site.media_url):
+                written.append(target)
+            new_manifest[relative] = STATIC
+    else:
+        frames = frames_from_json(catalog.frames, config.site.media_url)
+        new_manifest.update({k: v for k, v in manifest.items() if v == STATIC})
+    # 4. pages: made when their input changed, written when their bytes did
+    pages: list[Page] = []
+    for post_id in sorted(render_posts):
+        entry = entries[post_id]
+        pages.append(
+            renderer.post_page(view_of(entry), [view_of(entries[m]) for m in threads[post_id]])
+        )
+    if posts_changed:
+        pages.extend(listing_pages(renderer, [entry.listed() for entry in ordered]))
+    else:
+        new_manifest.update({k: v for k, v in manifest.items() if v.startswith(LISTING)})
+    for entry in ordered:
+        if entry.id not in render_posts and entry.url + "index.html" in manifest:
+            new_manifest[entry.url + "index.html"] = manifest[entry.url + "index.html"]
+    status_files = status_pages(config, ordered)
+    pages.extend(page_from_markdown(path, text) for path, text in status_files.items())
+    post_pages_written: set[str] = set()
+    for page in pages:
+        frame_key = page.frame or depth_key(page.url.count("/"))
+        digest = _page_digest(page, frame_key)
+        if not page.url.startswith(POSTS_DIR + "/"):
+            digest = LISTING + digest
+        new_manifest[page.path] = digest
+        target = site_dir / page.path
+        if manifest.get(page.path) == digest and target.is_file():
+            continue
+        frame = frames.get(frame_key)
+        if frame is None:
+            raise BuildError(f"no frame for {page.url or '/'} ({frame_key}); run with --full")
+        text = fill_frame(
+            frame,
+            title=page.title,
+            description=page.description,
+            url=page.url,
+            site_url=config.site.url,
+            head=feed_head_links(page),
+            body=page.body,
+        )
+        _write_text(target, text)
+        written.append(target)
+        if page.url.startswith(POSTS_DIR + "/"):
+            post_pages_written.add(page.path)
+    if not posts_changed:
+        new_manifest.update({k: v for k, v in manifest.items() if v.startswith(FEED)})
+    if posts_changed or fresh:
+        for relative, data in sitemap_files(config.site.url, new_manifest).items():
+            new_manifest[relative] = SITEMAP
+            target = site_dir / relative
+            if not target.is_file() or target.read_bytes() != data:
+                _write_bytes(target, data)
+                written.append(target)
+    else:
+        new_manifest.update({k: v for k, v in manifest.items() if v == SITEMAP})
+    removed_pages = [path for path in manifest if path not in new_manifest]
+    for path in removed_pages:
+        (site_dir / path).unlink(missing_ok=True)
+        _prune_empty_parents(site_dir / path, site_dir)
+    # 5. media, 6. feeds, 7. search, 8. reports: only when the posts changed
+    media_files = len({m for entry in ordered for m in entry.media})
+    feeds_count = 0
+    search = None
+    alt_text = None
+    if posts_changed:
+        media_files = publish_media_files(
+            {m for entry in ordered for m in entry.media}, archive_media, site_dir / "media"
+        )
+        feed_model = feed_views(ordered, threads, view_of, renderer)
+        feeds = render_feeds(
+            feed_model,
+            site_url=config.site.url,
+            site_title=config.site.title,
+            site_description=config.site.description,
+            city=config.city,
+            media_size=lambda path: _size(archive_media / path),
+        )
+        feeds_count = len(feeds)
+        for relative, data in feeds.items():
+            new_manifest[relative] = FEED + hashlib.sha256(data).hexdigest()[:32]
+            target = site_dir / relative
+            if manifest.get(relative) != new_manifest[relative] or not target.is_file():
+                _write_bytes(target, data)
+                written.append(target)
+        changed_posts = post_pages_written | {
+            p for p in removed_pages if p.startswith(POSTS_DIR + "/")
+        }
+        if ordered and (fresh or changed_posts or not (site_dir / "pagefind").is_dir()):
+            search = build_search_index(site_dir, config.site.language)
+            written.extend(p for p in (site_dir / "pagefind").rglob("*") if p.is_file())
+        lacking = [post_of(entry) for entry in ordered if entry.alt_missing]
+        alt_text = write_alt_text_report(
+            lacking,
+            build_dir / "reports",
+            account_names=context.account_names,
+            timezone=config.site.timezone,
+            site_url=config.site.url,
+        )
+    if published is not None:
+        lifecycle.record_build(config.archive_dir, published)
+    # 9. privacy: the frames carry the policy; the scan reads what this run wrote (everything
+    # on a full build). A finding raises and the site is not deployed (fetch/site/privacy.py).
+    report = scan_report(
+        site_dir,
+        site_url=config.site.url or None,
+        media_url=config.site.media_url or None,
+        paths=None if fresh else written,
+    )
+    if report.findings:
+        raise PrivacyError(report.findings, site_dir)
+    # 10. size: warn well before the site outgrows its host (GitHub Pages: 1 GB)
+    if posts_changed:
+        warning = size_warning(
+            site_size(site_dir), config.site.size_limit_mb, config.site.size_warn_percent
+        )
+        if warning:
+            log.warning("%s", warning)
+    catalog.files = scan.files
+    catalog.entries = entries
+    catalog.manifest = new_manifest
+    catalog.save(catalog_path)
+    return BuildReport(
+        posts=len(ordered),
+        pages=len(pages),
+        media_files=media_files,
+        seconds=time.monotonic() - started,
+        site_dir=site_dir,
+        feeds=feeds_count,
+        search=search,
+        alt_text=alt_text,
+        written=len(written),
+        removed=len(removed_pages),
+        full=fresh,
+    )
+
+
+# Kinds of files in the manifest, by the prefix of their digest: the theme's static files and
+# the listings and feeds, which are kept as they are when no post changed.
+STATIC = "static"
+SITEMAP = "sitemap"
+LISTING = "l:"
+FEED = "f:"
+CATALOG_FILE = "catalog.json"
+THEME_SITE = "theme-site"
+FRAME_DEPTH = 6  # the deepest generated page: archiv/<yyyy>/<mm>/seite/<n>/ is 5
+
+
+def build_key(config: Config, root: Path) -> str:
+    """What the catalog and the frames were made with: our code, the config, the theme."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".html", ".json", ".md", ".css"):
+            if "bench" in path.parts or "demo" in path.parts or "__pycache__" in path.parts:
+                continue
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(config.path.read_bytes())
+    # the config as loaded (the demo changes it in memory): names, paths, legal texts
+    digest.update(repr(config).encode())
+    return frame_inputs_hash(root, digest.hexdigest())
+
+
+def build_frames(config: Config, root: Path, build_dir: Path) -> dict[str, Frame]:
+    """mkdocs on the project's pages plus our placeholders, into ``build/theme-site``."""
+    docs_dir = build_dir / "docs"
     if docs_dir.exists():
         shutil.rmtree(docs_dir)
     source_docs = root / "docs"
@@ -134,50 +435,171 @@ def build_site(config: Config, *, strict: bool = True, allow_drop: bool = False)
             if not config.legal.get(key):
                 (docs_dir / page).unlink(missing_ok=True)
         fill_templates(docs_dir, config)
-    for relative, content in files.items():
-        target = docs_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content, encoding="utf-8")
-    # 3. mkdocs
-    mkdocs_file = write_mkdocs_config(config, root, build_dir, docs_dir)
-    run_mkdocs(mkdocs_file, strict=strict)
-    # 4. media
-    archive_media = config.archive_dir / "media"
-    media_files = publish_media(posts, archive_media, config.site_dir / "media")
-    # 5. feeds
-    feeds = render_feeds(
-        model,
-        site_url=config.site.url,
-        site_title=config.site.title,
-        site_description=config.site.description,
-        city=config.city,
-        media_size=lambda path: _size(archive_media / path),
+    else:
+        docs_dir.mkdir(parents=True)
+    placeholders = add_placeholders(docs_dir, FRAME_DEPTH, list(NAV_PAGE_META))
+    theme_site = build_dir / THEME_SITE
+    if theme_site.exists():
+        shutil.rmtree(theme_site)
+    mkdocs_file = write_mkdocs_config(config, root, build_dir, docs_dir, site_dir=theme_site)
+    run_mkdocs(mkdocs_file, strict=False)
+    frames = cut_frames(theme_site, placeholders, config.site.url, config.site.media_url)
+    frames[PLACEHOLDERS_KEY] = Frame([json.dumps(placeholders)])
+    return frames
+
+
+PLACEHOLDERS_KEY = "placeholders"
+
+
+def frame_placeholders(frames: dict[str, Frame]) -> dict[str, str]:
+    data: dict[str, str] = json.loads(frames[PLACEHOLDERS_KEY].parts[0])
+    return data
+
+
+def _page_digest(page: Page, frame_key: str) -> str:
+    digest = hashlib.sha256()
+    for part in (frame_key, page.title, page.description, json.dumps(page.feeds), page.body):
+        digest.update(part.encode("utf-8") + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def feed_head_links(page: Page) -> str:
+    """The ``<link rel="alternate">`` tags of the feeds a page announces."""
+    base = "../" * page.url.count("/")
+    return "".join(
+        f'<link rel="alternate" type="{html.escape(feed["type"])}" '
+        f'title="{html.escape(feed["title"])}" href="{html.escape(base + feed["href"])}">'
+        for feed in page.feeds
     )
-    write_feeds(feeds, config.site_dir)
-    # 6. search
-    search = build_search_index(config.site_dir, config.site.language) if posts else None
-    # 7. reports
-    alt_text = write_alt_text_report(
-        posts,
-        build_dir / "reports",
-        account_names=context.account_names,
-        timezone=config.site.timezone,
-        site_url=config.site.url,
+
+
+def page_from_markdown(relative: str, text: str) -> Page:
+    """A generated Markdown page (front matter and HTML) as a :class:`Page` in its nav frame."""
+    head, _, body = text.removeprefix("---\n").partition("\n---\n")
+    meta = yaml.safe_load(head) or {}
+    return Page(
+        url=md_url(relative),
+        title=str(meta.get("title", "")),
+        description=str(meta.get("description", "")),
+        body=body_html(body),
+        frame=relative,
     )
-    lifecycle.record_build(config.archive_dir, published)
-    # 8. privacy: the policy goes into every page, then the scan; a finding raises and the site
-    # is not deployed (fetch/site/privacy.py, docs/technik/datenschutz-nachweis.md).
-    enforce_privacy(config.site_dir, site_url=config.site.url or None)
-    return BuildReport(
-        posts=len(posts),
-        pages=len(files),
-        media_files=media_files,
-        seconds=time.monotonic() - started,
-        site_dir=config.site_dir,
-        feeds=len(feeds),
-        search=search,
-        alt_text=alt_text,
+
+
+def body_html(body: str) -> str:
+    """Our pages' bodies are HTML blocks, which Markdown passes through; anything else goes
+    through python-markdown with the extensions of ``mkdocs.yml``."""
+    stripped = body.strip()
+    if stripped.startswith("<") and "\n\n" not in stripped and "markdown=" not in stripped:
+        return stripped + "\n"
+    import markdown  # type: ignore[import-untyped]
+
+    return str(markdown.markdown(body, extensions=["attr_list", "md_in_html", "toc"]))
+
+
+def new_entry(post: Post, file: str, renderer: Renderer) -> Entry:
+    tags = post_hashtags(post)
+    moment = local(post.published, renderer.context.timezone)
+    return Entry(
+        id=post.id,
+        file=file,
+        account=post.account,
+        platform=post.platform,
+        native_id=post.native_id,
+        published=post.published,
+        reply_to=post.reply_to,
+        url=post_url(post),
+        month=(moment.year, moment.month),
+        tags=tags,
+        tag_slugs=list(dict.fromkeys(hashtag_slug(t) for t in tags)),
+        media=media_of(post),
+        alt_missing=missing_alt_text(post),
     )
+
+
+def tag_names(ordered: list[Entry]) -> dict[str, str]:
+    """slug -> the spelling most posts use (ties: the newest post's)."""
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for entry in ordered:
+        for tag in entry.tags:
+            spellings[hashtag_slug(tag)][tag] += 1
+    return {s: counts.most_common(1)[0][0] for s, counts in spellings.items()}
+
+
+def feed_views(
+    ordered: list[Entry],
+    threads: dict[str, list[str]],
+    view_of: Callable[[Entry], PostView],
+    renderer: Renderer,
+) -> SiteModel:
+    """The posts the feeds show: the newest of all and the newest of each account."""
+    chosen: dict[str, Entry] = {e.id: e for e in ordered[:FEED_SIZE]}
+    per_account: Counter[str] = Counter()
+    for entry in ordered:
+        if per_account[entry.account] < FEED_SIZE:
+            per_account[entry.account] += 1
+            chosen[entry.id] = entry
+    picked = [e for e in ordered if e.id in chosen]
+    return SiteModel(
+        renderer=renderer,
+        views=[view_of(e) for e in picked],
+        threads={e.id: threads[e.id] for e in picked},
+    )
+
+
+SITEMAP_LIMIT = 50_000  # URLs per sitemap file (sitemaps.org)
+
+
+def sitemap_files(site_url: str, manifest: dict[str, str]) -> dict[str, bytes]:
+    """``sitemap.xml`` (and ``sitemap.xml.gz``) listing every page of the site; above
+    ``SITEMAP_LIMIT`` pages a sitemap index over ``sitemap-<n>.xml`` files. Without
+    ``site.url`` there is none: a sitemap needs absolute URLs."""
+    if not site_url:
+        return {}
+    root = site_url.rstrip("/") + "/"
+    pages = sorted(
+        path.removesuffix("index.html")
+        for path, kind in manifest.items()
+        if path.endswith("index.html") and kind != SITEMAP and path != "404.html"
+    )
+    head = '<?xml version="1.0" encoding="utf-8"?>\n'
+    space = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+
+    def urlset(urls: list[str]) -> bytes:
+        body = "".join(f"<url><loc>{html.escape(root + url)}</loc></url>\n" for url in urls)
+        return f"{head}<urlset {space}>\n{body}</urlset>\n".encode()
+
+    files: dict[str, bytes] = {}
+    if len(pages) <= SITEMAP_LIMIT:
+        files["sitemap.xml"] = urlset(pages)
+    else:
+        names = []
+        for number, start in enumerate(range(0, len(pages), SITEMAP_LIMIT), 1):
+            name = f"sitemap-{number}.xml"
+            files[name] = urlset(pages[start : start + SITEMAP_LIMIT])
+            names.append(name)
+        body = "".join(f"<sitemap><loc>{html.escape(root + n)}</loc></sitemap>\n" for n in names)
+        files["sitemap.xml"] = f"{head}<sitemapindex {space}>\n{body}</sitemapindex>\n".encode()
+    files["sitemap.xml.gz"] = gzip.compress(files["sitemap.xml"], mtime=0)
+    return files
+
+
+def _write_text(path: Path, text: str) -> None:
+    _write_bytes(path, text.encode("utf-8"))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+
+
+def _prune_empty_parents(path: Path, stop: Path) -> None:
+    parent = path.parent
+    while parent != stop and parent.is_dir() and not any(parent.iterdir()):
+        parent.rmdir()
+        parent = parent.parent
 
 
 def _size(path: Path) -> int:
@@ -221,7 +643,9 @@ def _german_date(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def write_mkdocs_config(config: Config, root: Path, build_dir: Path, docs_dir: Path) -> Path:
+def write_mkdocs_config(
+    config: Config, root: Path, build_dir: Path, docs_dir: Path, *, site_dir: Path | None = None
+) -> Path:
     template = root / "mkdocs.yml"
     try:
         data: dict[str, Any] = yaml.safe_load(template.read_text(encoding="utf-8")) or {}
@@ -232,7 +656,7 @@ def write_mkdocs_config(config: Config, root: Path, build_dir: Path, docs_dir: P
     except yaml.YAMLError as exc:
         raise BuildError(f"{template}: not valid YAML ({exc})") from None
     data["docs_dir"] = str(docs_dir)
-    data["site_dir"] = str(config.site_dir)
+    data["site_dir"] = str(site_dir or config.site_dir)
     data["site_name"] = config.site.title
     if config.site.url:
         data["site_url"] = config.site.url
@@ -345,13 +769,11 @@ def run_mkdocs(mkdocs_file: Path, *, strict: bool) -> None:
 
 def publish_media(posts: list[Post], archive_media: Path, target: Path) -> int:
     """Link every media file the published posts use into ``target``; drop all others."""
-    wanted: set[str] = set()
-    for post in posts:
-        items = list(post.media)
-        if post.card and post.card.image:
-            items.append(post.card.image)
-        for item in items:
-            wanted.update(v.path for v in item.variants)
+    return publish_media_files({m for post in posts for m in media_of(post)}, archive_media, target)
+
+
+def publish_media_files(wanted: set[str], archive_media: Path, target: Path) -> int:
+    """Link the media files ``wanted`` into ``target``; drop all others."""
     if target.exists():
         for path in target.rglob("*"):
             if path.is_file() and path.relative_to(target).as_posix() not in wanted:

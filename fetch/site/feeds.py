@@ -119,7 +119,7 @@ def render_feeds(
                 largest = media.variants[-1]
                 images.append(
                     {
-                        "url": root + "media/" + largest.path,
+                        "url": renderer.media_root(root) + largest.path,
                         "mime": largest.mime,
                         "size": media_size(largest.path),
                         "alt": media.alt,

@@ -160,13 +160,20 @@ def script_hash(text: str) -> str:
 
 
 def content_security_policy(
-    script_hashes: Iterable[str], style_hashes: Iterable[str] = (), *, wasm: bool = False
+    script_hashes: Iterable[str],
+    style_hashes: Iterable[str] = (),
+    *,
+    wasm: bool = False,
+    media_url: str | None = None,
 ) -> str:
+    """The policy; ``media_url`` (``site.media_url``) is added to img-src and nowhere else."""
     scripts = [WASM_SOURCE] if wasm else []
     extra = {
         "script-src": scripts + list(dict.fromkeys(script_hashes)),
         "style-src": list(dict.fromkeys(style_hashes)),
     }
+    if media_url:
+        extra["img-src"] = [media_source(media_url)]
     parts = []
     for name, sources in POLICY_DIRECTIVES:
         parts.append(" ".join([name, sources, *extra.get(name, [])]))
@@ -201,16 +208,36 @@ def inline_hashes(html: str) -> tuple[list[str], list[str]]:
     return scripts, styles
 
 
-def policy_for_page(html: str) -> str:
+def policy_for_page(html: str, *, media_url: str | None = None) -> str:
     scripts, styles = inline_hashes(html)
-    return content_security_policy(scripts, styles, wasm=uses_pagefind(html))
+    return content_security_policy(scripts, styles, wasm=uses_pagefind(html), media_url=media_url)
+
+
+def media_source(media_url: str) -> str:
+    """The CSP source expression for the media folder at ``media_url``: its origin and path.
+
+    A path ending in "/" matches every file below it (CSP Level 3, "path-part" matching), so
+    the pages may load images from the city's media folder and from nothing else on that host.
+    https://www.w3.org/TR/CSP3/#match-paths
+    """
+    parts = urlsplit(media_url.strip())
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or re.search(r"[\s;,'\"]", media_url.strip())
+    ):
+        raise ValueError(f"not a media folder URL usable in a policy: {media_url!r}")
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return _origin(media_url.strip()) + path
 
 
 def uses_pagefind(html: str) -> bool:
     return _USES_PAGEFIND.search(html) is not None
 
 
-def apply_policy(site_dir: Path) -> int:
+def apply_policy(site_dir: Path, *, media_url: str | None = None) -> int:
     """Put the policy and the referrer meta tag first into every page's head; return the count.
 
     Running it again on the same files changes nothing: our previous tags are replaced.
@@ -218,14 +245,14 @@ def apply_policy(site_dir: Path) -> int:
     pages = 0
     for path in sorted(site_dir.rglob("*.html")):
         original = path.read_text(encoding="utf-8")
-        updated = with_policy(original, path)
+        updated = with_policy(original, path, media_url=media_url)
         if updated != original:
             path.write_text(updated, encoding="utf-8")
         pages += 1
     return pages
 
 
-def with_policy(html: str, path: Path | str = "page") -> str:
+def with_policy(html: str, path: Path | str = "page", *, media_url: str | None = None) -> str:
     head = _HEAD_START.search(html)
     if head is None:
         raise AushangError(f"{path}: no <head>: cannot set the Content-Security-Policy")
@@ -233,7 +260,7 @@ def with_policy(html: str, path: Path | str = "page") -> str:
     head_end = end.start() if end else len(html)
     inside = _OUR_META.sub("", html[head.end() : head_end])
     html = html[: head.end()] + inside + html[head_end:]
-    policy = policy_for_page(html)
+    policy = policy_for_page(html, media_url=media_url)
     tags = (
         f'\n    <meta http-equiv="Content-Security-Policy" content="{policy}">\n    {REFERRER_META}'
     )
@@ -330,6 +357,9 @@ _RESOURCE_ATTRIBUTES = frozenset(
      "formaction", "action", "icon"}
 )  # fmt: skip
 _NAVIGATION_TAGS = frozenset({"a", "area"})
+# Attributes (besides srcset and imagesrcset) whose URL the browser loads as an image, under the
+# policy's img-src: the only resources the city's media host (site.media_url) may serve.
+_IMAGE_ATTRIBUTES = frozenset({("img", "src"), ("video", "poster")})
 # Keys of JSON (JSON Feed, web manifest) whose URLs a reader's software loads by itself.
 _JSON_RESOURCE_KEYS = frozenset(
     {"image", "banner_image", "icon", "favicon", "avatar", "src", "thumbnail"}
@@ -374,10 +404,15 @@ def _origin(url: str) -> str:
 
 
 class _Scanner:
-    def __init__(self, site_dir: Path, site_url: str | None) -> None:
+    def __init__(self, site_dir: Path, site_url: str | None, media_url: str | None = None) -> None:
         self.site_dir = site_dir
         self.own_origins = {_origin(site_url)} if site_url else set()
         self.report = ScanReport()
+        # The city's media host (site.media_url): images below this folder are our own; every
+        # other kind of resource from that host (script, style, font, frame) is still external.
+        self.media_source = media_source(media_url) if media_url else ""
+        self.media_origin = _origin(media_url.strip()) if media_url else ""
+        self.media_path = self.media_source[len(self.media_origin) :]
 
     # -- helpers -------------------------------------------------------------------------------
     def add(self, path: str, line: int, rule: str, detail: str) -> None:
@@ -397,9 +432,30 @@ class _Scanner:
         # relative, data:, blob:, about:, mailto:, tel:, javascript: (judged elsewhere)
         return False
 
-    def check_resource(self, path: str, line: int, what: str, url: str) -> None:
+    def is_media(self, url: str) -> bool:
+        """True if ``url`` is a file in the media folder of ``site.media_url``."""
+        if not self.media_source:
+            return False
+        value = "https:" + url if url.startswith("//") else url
+        try:
+            path = urlsplit(value).path
+        except ValueError:
+            return False
+        # A browser resolves "." and ".." (also percent-encoded) before it asks the host.
+        segments = path.lower().replace("%2e", ".").split("/")
+        if "." in segments or ".." in segments:
+            return False
+        return _origin(value) == self.media_origin and path.startswith(self.media_path)
+
+    def check_resource(
+        self, path: str, line: int, what: str, url: str, *, image: bool = False
+    ) -> None:
+        """``image``: ``url`` is loaded as an image (or a feed enclosure), so it may come from
+        the city's media host too."""
         self.report.urls_checked += 1
         url = url.strip()
+        if image and self.is_media(url):
+            return
         if url.lower().startswith("javascript:"):
             self.add(path, line, "csp", f"{what} is a javascript: URL")
         elif self.is_external(url):
@@ -535,6 +591,8 @@ class _Scanner:
                 self.add(relative, 1, "csp", f"{name} must be 'none'")
         for name, sources in policy.items():
             for source in sources:
+                if name == "img-src" and self.media_source and source == self.media_source:
+                    continue  # the city's media folder, site.media_url
                 if not _ALLOWED_SOURCES.fullmatch(source) or name not in _ONLY_IN.get(
                     source, {name}
                 ):
@@ -608,7 +666,7 @@ class _Scanner:
         elif isinstance(value, str):
             what = f"JSON key {key!r}"
             if key in _JSON_RESOURCE_KEYS or (key == "url" and parent == "attachments"):
-                self.check_resource(relative, line, what, value)
+                self.check_resource(relative, line, what, value, image=key != "src")
             elif key in _JSON_NAVIGATION_KEYS or key.endswith("_url"):
                 self.check_navigation(relative, line, what, value)
             elif "<" in value and ">" in value:
@@ -637,18 +695,28 @@ class _Scanner:
             resource_attribute = _XML_RESOURCE_ATTRIBUTES.get(name)
             if resource_attribute and resource_attribute in attributes:
                 self.check_resource(
-                    relative, 0, f"<{name} {resource_attribute}>", attributes[resource_attribute]
+                    relative,
+                    0,
+                    f"<{name} {resource_attribute}>",
+                    attributes[resource_attribute],
+                    image=name != "player",
                 )
             if name == "link" and "href" in attributes:
                 rel = attributes.get("rel", "alternate").lower()
                 if rel == "enclosure" or rel not in _DESCRIPTIVE_RELS | {"self", "related", "via"}:
-                    self.check_resource(relative, 0, f'<link rel="{rel}">', attributes["href"])
+                    self.check_resource(
+                        relative,
+                        0,
+                        f'<link rel="{rel}">',
+                        attributes["href"],
+                        image=rel == "enclosure",
+                    )
                 else:
                     self.check_navigation(relative, 0, f'<link rel="{rel}">', attributes["href"])
             if not text:
                 continue
             if name in _XML_RESOURCE_TEXT or (name == "url" and element in image_urls):
-                self.check_resource(relative, 0, f"<{name}>", text)
+                self.check_resource(relative, 0, f"<{name}>", text, image=True)
             elif name in _XML_NAVIGATION_TEXT and not text.startswith("urn:"):
                 self.check_navigation(relative, 0, f"<{name}>", text)
             elif "<" in text and ">" in text:
@@ -790,13 +858,17 @@ class _PageReader(HTMLParser):
                 for candidate in value.split(","):
                     url = candidate.strip().split(" ")[0] if candidate.strip() else ""
                     if url:
-                        scanner.check_resource(relative, line, what, url)
+                        scanner.check_resource(
+                            relative, line, what, url, image=tag in ("img", "source", "link")
+                        )
             elif name == "ping":
                 scanner.add(relative, line, "ping", f"{what} sends a beacon on every click")
             elif name in ("href", "xlink:href"):
                 self.check_href(tag, attributes, what, value)
             elif name in _RESOURCE_ATTRIBUTES:
-                scanner.check_resource(relative, line, what, value)
+                scanner.check_resource(
+                    relative, line, what, value, image=(tag, name) in _IMAGE_ATTRIBUTES
+                )
             elif name in _TEXT_ATTRIBUTES and value:
                 scanner.check_text(relative, line, value)
             elif name == "srcdoc":
@@ -854,29 +926,42 @@ def site_files(site_dir: Path) -> list[Path]:
 PARALLEL_FROM_FILES = 400
 
 
-def _scan_part(site_dir: Path, site_url: str | None, paths: list[Path]) -> ScanReport:
-    return _Scanner(site_dir, site_url).scan(paths)
+def _scan_part(
+    site_dir: Path, site_url: str | None, media_url: str | None, paths: list[Path]
+) -> ScanReport:
+    return _Scanner(site_dir, site_url, media_url).scan(paths)
 
 
 def scan_report(
-    site_dir: Path, *, site_url: str | None = None, processes: int | None = None
+    site_dir: Path,
+    *,
+    site_url: str | None = None,
+    processes: int | None = None,
+    media_url: str | None = None,
+    paths: list[Path] | None = None,
 ) -> ScanReport:
     """Scan every file of a built site; the report holds the findings and what was scanned.
 
     Every file is judged on its own, so a large site is split over ``processes`` (default: the
-    machine's cores); HTML parsing in Python takes about 7 ms per page.
+    machine's cores); HTML parsing in Python takes about 7 ms per page. ``media_url`` is
+    ``site.media_url``: images (and feed enclosures) in that folder count as our own.
     """
     site_dir = Path(site_dir)
     started = time.perf_counter()
-    paths = site_files(site_dir)
+    # ``paths``: only these files (what an incremental build wrote); default every file.
+    paths = site_files(site_dir) if paths is None else sorted(set(paths))
     workers = min(processes or os.cpu_count() or 1, max(1, len(paths) // 200))
     if workers < 2 or len(paths) < PARALLEL_FROM_FILES:
-        return _Scanner(site_dir, site_url).scan(paths)
+        return _Scanner(site_dir, site_url, media_url).scan(paths)
     default_rules()  # compiled once here, inherited by the forked workers
     context = multiprocessing.get_context("fork" if os.name == "posix" else None)
     parts = [paths[index::workers] for index in range(workers)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        reports = list(pool.map(_scan_part, [site_dir] * workers, [site_url] * workers, parts))
+        reports = list(
+            pool.map(
+                _scan_part, [site_dir] * workers, [site_url] * workers, [media_url] * workers, parts
+            )
+        )
     merged = ScanReport()
     for report in reports:
         merged.findings.extend(report.findings)
@@ -888,20 +973,25 @@ def scan_report(
     return merged
 
 
-def scan_site(site_dir: Path, *, site_url: str | None = None) -> list[Finding]:
+def scan_site(
+    site_dir: Path, *, site_url: str | None = None, media_url: str | None = None
+) -> list[Finding]:
     """Every privacy finding in a built site; an empty list is the proof.
 
     ``site_url`` is the site's public address (``site.url`` of the config): absolute URLs on its
-    origin count as our own, like relative ones.
+    origin count as our own, like relative ones. ``media_url`` (``site.media_url``) is the folder
+    on the city's media host: images there are our own too, anything else from it is not.
     """
-    return scan_report(site_dir, site_url=site_url).findings
+    return scan_report(site_dir, site_url=site_url, media_url=media_url).findings
 
 
-def enforce_privacy(site_dir: Path, *, site_url: str | None = None) -> ScanReport:
+def enforce_privacy(
+    site_dir: Path, *, site_url: str | None = None, media_url: str | None = None
+) -> ScanReport:
     """Set the policy on every page, then scan; raise :class:`PrivacyError` on any finding."""
     started = time.perf_counter()
-    pages = apply_policy(site_dir)
-    report = scan_report(site_dir, site_url=site_url)
+    pages = apply_policy(site_dir, media_url=media_url)
+    report = scan_report(site_dir, site_url=site_url, media_url=media_url)
     if report.findings:
         raise PrivacyError(report.findings, site_dir)
     log.info(

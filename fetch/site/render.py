@@ -79,6 +79,52 @@ class SiteContext:
     posts_per_page: int = 20
     account_platforms: dict[str, str] = field(default_factory=dict)
     site_title: str = "Aushang"
+    media_url: str = ""  # site.media_url: the media folder on another host; "" = media/
+
+
+# Stands for the relative path back to the site root in a teaser, which is rendered once and
+# shown in listings at several depths; each listing page puts its own path in.
+BASE = "\x1a"
+# A post's text up to this many characters is shown whole in listings, a longer one shortened.
+TEASER_CHARS = 280
+
+
+@dataclass(frozen=True)
+class Page:
+    """A generated page: its URL (relative to the site root, "" for the home page), the title
+    and description for the frame, and the HTML of its content."""
+
+    url: str
+    title: str
+    description: str
+    body: str
+    feeds: tuple[dict[str, str], ...] = ()  # announced in <head> as <link rel="alternate">
+    frame: str = ""  # the nav page whose frame it wears ("index.md"); "" = its depth's frame
+
+    @property
+    def path(self) -> str:
+        return self.url + "index.html"
+
+    def markdown(self) -> str:
+        """The page as a Markdown file with front matter, as another generator reads it."""
+        front = {"title": self.title, "description": self.description}
+        lines = [f"{key}: {yaml_value(value)}" for key, value in front.items()]
+        if self.feeds:
+            lines.append(f"aushang_feeds: {yaml_value(list(self.feeds))}")
+        return "---\n" + "\n".join(lines) + "\n---\n\n" + self.body
+
+
+@dataclass(frozen=True)
+class Listed:
+    """What the listings need of a post: where it is listed, its teaser and its day."""
+
+    id: str
+    account: str
+    platform: str
+    month: tuple[int, int]
+    tag_slugs: tuple[str, ...]
+    teaser: str
+    day: str
 
 
 @dataclass(frozen=True)
@@ -122,7 +168,8 @@ def post_url(post: Post) -> str:
 
 
 def page_url(number: int) -> str:
-    return "" if number == 1 else f"{PAGES_DIR}/{number}/"
+    """A numbered page of a listing; page 1 holds its oldest posts."""
+    return f"{PAGES_DIR}/{number}/"
 
 
 def account_url(account: str) -> str:
@@ -193,12 +240,14 @@ class Renderer:
         self.env.globals["fmt"] = _format
         self.env.globals["ui_lang"] = context.language
         self.env.globals["browse_links"] = self.browse_links
+        self.env.globals["media"] = self.media_root
         self.tag_names: dict[str, str] = {}  # slug -> shown spelling
         self._text_cache: dict[tuple[str, str], Markup] = {}
         self._templates = {
             name: self.env.get_template(name)
-            for name in ("post_page.md", "listing.md", "overview.md", "search.md")
+            for name in ("post_page.html", "listing.html", "overview.html", "search.html")
         }
+        self._teaser = self.env.get_template("teaser.html")
 
     # -- views ---------------------------------------------------------------------------------
     def view(self, post: Post, urls: dict[str, str]) -> PostView:
@@ -248,24 +297,26 @@ class Renderer:
             else "",
         )
 
-    def text(self, html: str, base: str, heading: int = 2) -> Markup:
+    def text(self, html: str, base: str, heading: int = 2, tags: bool = True) -> Markup:
         """Post HTML for a page at ``base``: hashtags to our pages, host labels on links, its
-        headings starting at ``h<heading>``."""
-        key = (html, f"{heading}{base}")
+        headings starting at ``h<heading>``. ``tags=False`` (a quoted post of someone else)
+        leaves hashtags as text: the archive may have no page for them."""
+        key = (html, f"{heading}{tags}{base}")
         cached = self._text_cache.get(key)
         if cached is None:
 
             def tag_url(tag: str) -> str | None:
-                tag_slug = hashtag_slug(tag)
-                if tag_slug not in self.tag_names:
-                    return None  # a quoted post's tag the archive has no page for
-                return base + hashtag_url(tag_slug)
+                return base + hashtag_url(hashtag_slug(tag)) if tags else None
 
             cached = Markup(shift_headings(rewrite_links(html, tag_url), heading))  # noqa: S704 (sanitized at archive time)
             if len(self._text_cache) > 50_000:
                 self._text_cache.clear()
             self._text_cache[key] = cached
         return cached
+
+    def media_root(self, base: str) -> str:
+        """Where a page at ``base`` finds the media folder: beside it, or ``site.media_url``."""
+        return self.context.media_url or base + "media/"
 
     def browse_links(self, base: str) -> Markup:
         """The sentence on the home page that names every way to browse the archive."""
@@ -303,15 +354,13 @@ class Renderer:
         return _tidy(self._templates[template].render(t=self.strings, text=self.text, **values))
 
     # -- pages ---------------------------------------------------------------------------------
-    def post_page(self, view: PostView, thread: list[PostView]) -> str:
+    def post_page(self, view: PostView, thread: list[PostView]) -> Page:
         t = self.strings
         heading = view.post.title or (
             f"{t['post_by']} {view.account_name} {t['from']} {self._date_only(view.post.published)}"
         )
-        return self._render(
-            "post_page.md",
-            title=view.title,
-            description=_description(view.post, self.strings["content_warning"]),
+        body = self._render(
+            "post_page.html",
             heading=heading,
             heading_is_title=bool(view.post.title),
             thread=thread or [view],
@@ -324,10 +373,61 @@ class Renderer:
             index=True,
             base=_base(view.url),
         )
+        return Page(
+            url=view.url,
+            title=view.title,
+            description=_description(view.post, self.strings["content_warning"]),
+            body=body,
+        )
+
+    def teaser(self, view: PostView) -> Listed:
+        """The post as a listing shows it, rendered once for every listing it is in."""
+        post, t = view.post, self.strings
+        plain = " ".join(html_to_text(post.text_html).split())
+        short = len(plain) <= TEASER_CHARS
+        excerpt = plain if short else plain[: TEASER_CHARS - 1].rsplit(" ", 1)[0] + " …"
+        visual = [m for m in post.media if m.variants]
+        thumb = visual[0] if visual else None
+        extras: list[str] = []
+        images = sum(1 for m in post.media if m.kind == "image")
+        if images > 1:
+            extras.append(t["images_count"].format(count=images))
+        for kind in dict.fromkeys(m.kind for m in post.media if m.kind != "image"):
+            extras.append(t.get("media_" + kind, kind))
+        if post.poll:
+            extras.append(t["poll"])
+        if post.quote:
+            extras.append(t["quote"])
+        if post.card:
+            extras.append(t["link_preview"])
+        if view.thread_size:
+            extras.append(t["thread_part"].format(index=view.thread_index, count=view.thread_size))
+        html = _tidy(
+            self._teaser.render(
+                t=t,
+                text=self.text,
+                p=view,
+                base=BASE,
+                short=short and bool(post.text_html),
+                excerpt=excerpt,
+                thumb=thumb.variants[0] if thumb else None,
+                thumb_alt=thumb.alt if thumb else "",
+                extras=extras,
+            )
+        ).strip()
+        return Listed(
+            id=post.id,
+            account=post.account,
+            platform=post.platform,
+            month=view.month,
+            tag_slugs=view.tag_slugs,
+            teaser=html,
+            day=self._date_only(post.published),
+        )
 
     def listing_pages(
         self,
-        posts: list[PostView],
+        items: list[Listed],
         *,
         directory: str,
         title: str,
@@ -335,63 +435,98 @@ class Renderer:
         feeds: list[dict[str, str]] | None = None,
         announce: bool = True,
         search_form: bool = False,
-    ) -> Iterator[tuple[str, str]]:
-        """(path of the .md file, content) for each page of a paginated listing.
+        frame: str = "",
+    ) -> Iterator[Page]:
+        """The pages of a listing (``items`` newest first), numbered from the oldest post.
 
-        ``directory`` is "" for the home timeline, else e.g. "konto/stadt/".
+        ``directory`` ("" for the home timeline, else e.g. "konto/stadt/") shows the newest
+        posts: the newest full page of ``posts_per_page`` and the posts after it. The older
+        full pages are ``<directory>seite/<n>/``, page 1 holding the oldest posts. A new post
+        therefore changes the first page and at most one numbered page; every other page of
+        a long archive stays as it was, byte for byte.
         """
         size = self.context.posts_per_page
-        pages = max(1, -(-len(posts) // size))
-        for number in range(1, pages + 1):
-            url = directory + page_url(number)
-            chunk = posts[(number - 1) * size : number * size]
-            heading = title if number == 1 else f"{title}, {self.strings['page']} {number}"
-            yield (
-                url + "index.md",
-                self._render(
-                    "listing.md",
-                    title=heading,
-                    description=intro or title,
-                    heading=heading,
-                    intro=intro if number == 1 else "",
-                    posts=chunk,
-                    page=number,
-                    pages=pages,
-                    first_url=directory + page_url(1),
-                    last_url=directory + page_url(pages),
-                    prev_url=directory + page_url(number - 1) if number > 1 else None,
-                    next_url=directory + page_url(number + 1) if number < pages else None,
-                    feeds=feeds or [],
-                    announced=(feeds or []) if announce else [],
-                    search_form=search_form,
-                    browse=directory == "" and number == 1,
-                    base=_base(url),
-                ),
+        total = len(items)
+        full, rest = divmod(total, size)
+        newest_count = rest + size if full else rest
+        t = self.strings
+        numbered = max(0, full - 1)
+        announced = (feeds or []) if announce else []
+        for number in [0, *range(numbered, 0, -1)]:
+            if number == 0:
+                chunk, url, heading = items[:newest_count], directory, title
+                older = page_url(numbered) if numbered else None
+                newer = None
+                label = t["newest_posts"]
+            else:
+                end = total - (number - 1) * size
+                chunk, url = items[end - size : end], directory + page_url(number)
+                heading = f"{title}, {t['page']} {number}"
+                older = page_url(number - 1) if number > 1 else None
+                newer = page_url(number + 1) if number < numbered else ""
+                first, last = chunk[-1].day, chunk[0].day
+                label = (
+                    t["page_day"].format(number=number, first=first)
+                    if first == last
+                    else t["page_range"].format(number=number, first=first, last=last)
+                )
+            base = _base(url)
+            pagination = None
+            if numbered:
+                pagination = {
+                    "newer": None if newer is None else directory + newer,
+                    "older": None if older is None else directory + older,
+                    "newest": directory,
+                    "oldest": directory + page_url(1),
+                    "label": label,
+                }
+            body = self._render(
+                "listing.html",
+                heading=heading,
+                intro=intro if number == 0 else "",
+                teasers=[Markup(item.teaser.replace(BASE, base)) for item in chunk],  # noqa: S704 (our own rendered teasers)
+                no_posts=not chunk,
+                pagination=pagination,
+                feeds=feeds or [],
+                first_page=number == 0,
+                search_form=search_form and number == 0,
+                browse=directory == "" and number == 0,
+                base=base,
+            )
+            yield Page(
+                url=url,
+                title=heading,
+                description=intro or title,
+                body=body,
+                feeds=tuple(announced),
+                frame=frame if number == 0 else "",
             )
 
     def overview_page(
         self, url: str, *, title: str, intro: str, sections: list[dict[str, Any]]
-    ) -> tuple[str, str]:
+    ) -> Page:
         """An overview: sections of {heading, link?, items: [{label, href, count, feeds?}]}."""
-        return url + "index.md", self._render(
-            "overview.md",
-            title=title,
-            description=intro,
-            heading=title,
-            intro=intro,
-            sections=sections,
-            base=_base(url),
+        body = self._render(
+            "overview.html", heading=title, intro=intro, sections=sections, base=_base(url)
         )
+        return Page(url=url, title=title, description=intro, body=body, frame=url + "index.md")
 
-    def search_page(self) -> tuple[str, str]:
+    def search_page(self, bundles: list[dict[str, str]] | None = None) -> Page:
         url = SEARCH_DIR + "/"
-        return url + "index.md", self._render(
-            "search.md",
-            title=self.strings["search_title"],
-            description=self.strings["search_intro"],
+        base = _base(url)
+        body = self._render(
+            "search.html",
             heading=self.strings["search_title"],
             strings={k: v for k, v in self.strings.items() if k.startswith("search_")},
-            base=_base(url),
+            bundles=bundles or [],
+            base=base,
+        )
+        return Page(
+            url=url,
+            title=self.strings["search_title"],
+            description=self.strings["search_intro"],
+            body=body,
+            frame=url + "index.md",
         )
 
 
@@ -424,44 +559,78 @@ def prepare(posts: Iterable[Post], context: SiteContext) -> SiteModel:
     renderer.tag_names = _tag_names(ordered)
     urls = {post.id: post_url(post) for post in ordered}
     views = {post.id: renderer.view(post, urls) for post in ordered}
-    children: dict[str, list[str]] = defaultdict(list)
-    for post in reversed(ordered):
-        if post.reply_to and post.reply_to in views:
-            children[post.reply_to].append(post.id)
-    threads: dict[str, list[str]] = {}
-    for post in ordered:
-        if post.id not in threads:
-            members = _thread_of(post, views, children)
-            for member in members:
-                threads[member] = members
+    threads = thread_map([(p.id, p.reply_to, p.published) for p in ordered])
     for post_id, members in threads.items():
         if len(members) > 1:
             views[post_id] = _with_thread(views[post_id], members.index(post_id) + 1, len(members))
     return SiteModel(renderer=renderer, views=[views[p.id] for p in ordered], threads=threads)
 
 
+def thread_map(posts: list[tuple[str, str | None, str]]) -> dict[str, list[str]]:
+    """Every post's self-thread, oldest first, from (id, reply_to, published) of every post.
+
+    A post whose parent is not published is the root of its own thread."""
+    known = {post_id: (reply_to, published) for post_id, reply_to, published in posts}
+    children: dict[str, list[str]] = defaultdict(list)
+    for post_id, reply_to, _published in sorted(posts, key=lambda p: (p[2], p[0])):
+        if reply_to and reply_to in known:
+            children[reply_to].append(post_id)
+    threads: dict[str, list[str]] = {}
+    for post_id in known:
+        if post_id in threads:
+            continue
+        root, seen = post_id, {post_id}
+        while True:
+            parent = known[root][0]
+            if not parent or parent not in known or parent in seen:
+                break
+            root = parent
+            seen.add(root)
+        if not children.get(root):
+            threads[post_id] = [post_id]
+            continue
+        members: list[str] = []
+        stack = [root]
+        while stack:
+            current = stack.pop()
+            if current in members:
+                continue
+            members.append(current)
+            stack.extend(children.get(current, []))
+        members.sort(key=lambda i: (known[i][1], i))
+        for member in members:
+            threads[member] = members
+    return threads
+
+
 def render_site(posts: Iterable[Post], context: SiteContext) -> dict[str, str]:
-    """Every generated page, as {relative path of the .md file: Markdown text}."""
-    return render_pages(prepare(posts, context))
+    """Every generated page as Markdown with front matter, {"<url>index.md": text}: the form
+    another generator would read, and the handiest one to inspect."""
+    return {
+        page.url + "index.md": page.markdown() for page in render_pages(prepare(posts, context))
+    }
 
 
-def render_pages(model: SiteModel) -> dict[str, str]:
+def render_pages(model: SiteModel) -> list[Page]:
+    """Every generated page: the post pages, then the listings and overviews."""
     renderer = model.renderer
-    context = renderer.context
-    t = renderer.strings
-    files: dict[str, str] = {}
+    pages = []
     for view in model.views:
         thread = [model.view_of(i) for i in model.threads[view.post.id]]
-        files[view.url + "index.md"] = renderer.post_page(view, thread)
+        pages.append(renderer.post_page(view, thread))
+    listed = [renderer.teaser(view) for view in model.views]
+    pages.extend(listing_pages(renderer, listed))
+    return pages
 
-    all_views = model.views
+
+def listing_pages(renderer: Renderer, listed: list[Listed]) -> Iterator[Page]:
+    """The timeline, the listings of every account, platform, hashtag and month, and the
+    overviews, from the posts' teasers (newest first). ``renderer.tag_names`` names the tags."""
+    context = renderer.context
+    t = renderer.strings
     site = context.site_title
-
-    def add(pages: Iterable[tuple[str, str]]) -> None:
-        for path, content in pages:
-            files[path] = content
-
-    add(
+    all_views = listed
+    yield from (
         renderer.listing_pages(
             all_views,
             directory="",
@@ -470,24 +639,25 @@ def render_pages(model: SiteModel) -> dict[str, str]:
             feeds=feed_links(None, t["feed_all_title"].format(site=site), t),
             announce=False,  # the site-wide feeds are announced on every page by the theme
             search_form=True,
+            frame="index.md",
         )
     )
 
     # accounts and platforms
-    by_account: dict[str, list[PostView]] = {key: [] for key in context.account_names}
-    by_platform: dict[str, list[PostView]] = {}
+    by_account: dict[str, list[Listed]] = {key: [] for key in context.account_names}
+    by_platform: dict[str, list[Listed]] = {}
     for platform in context.account_platforms.values():
         by_platform.setdefault(platform, [])
     for view in all_views:
-        by_account.setdefault(view.post.account, []).append(view)
-        by_platform.setdefault(view.post.platform, []).append(view)
+        by_account.setdefault(view.account, []).append(view)
+        by_platform.setdefault(view.platform, []).append(view)
     platform_of = dict(context.account_platforms)
     for view in all_views:
-        platform_of.setdefault(view.post.account, view.post.platform)
+        platform_of.setdefault(view.account, view.platform)
     for key, items in by_account.items():
         name = context.account_names.get(key, key)
         label = platform_label(platform_of.get(key, ""))
-        add(
+        yield from (
             renderer.listing_pages(
                 items,
                 directory=account_url(key),
@@ -498,7 +668,7 @@ def render_pages(model: SiteModel) -> dict[str, str]:
         )
     for platform, items in by_platform.items():
         label = platform_label(platform)
-        add(
+        yield from (
             renderer.listing_pages(
                 items,
                 directory=platform_url(platform),
@@ -529,25 +699,21 @@ def render_pages(model: SiteModel) -> dict[str, str]:
                 ],
             }
         )
-    files.update(
-        [
-            renderer.overview_page(
-                ACCOUNTS_DIR + "/",
-                title=t["accounts"],
-                intro=t["accounts_intro"],
-                sections=account_sections,
-            )
-        ]
+    yield renderer.overview_page(
+        ACCOUNTS_DIR + "/",
+        title=t["accounts"],
+        intro=t["accounts_intro"],
+        sections=account_sections,
     )
 
     # hashtags
-    by_tag: dict[str, list[PostView]] = defaultdict(list)
+    by_tag: dict[str, list[Listed]] = defaultdict(list)
     for view in all_views:
         for tag_slug in view.tag_slugs:
             by_tag[tag_slug].append(view)
     for tag_slug, items in by_tag.items():
         tag = renderer.tag_names[tag_slug]
-        add(
+        yield from (
             renderer.listing_pages(
                 items,
                 directory=hashtag_url(tag_slug),
@@ -555,7 +721,7 @@ def render_pages(model: SiteModel) -> dict[str, str]:
                 intro=t["hashtag_intro"].format(tag=tag),
             )
         )
-    files.update(
+    yield from (
         [
             renderer.overview_page(
                 HASHTAGS_DIR + "/",
@@ -579,12 +745,12 @@ def render_pages(model: SiteModel) -> dict[str, str]:
     )
 
     # months
-    by_month: dict[tuple[int, int], list[PostView]] = defaultdict(list)
+    by_month: dict[tuple[int, int], list[Listed]] = defaultdict(list)
     for view in all_views:
         by_month[view.month].append(view)
     for (year, month), items in by_month.items():
         name = renderer.month_name(year, month)
-        add(
+        yield from (
             renderer.listing_pages(
                 items,
                 directory=month_url(year, month),
@@ -595,7 +761,7 @@ def render_pages(model: SiteModel) -> dict[str, str]:
     years: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for year, month in sorted(by_month, reverse=True):
         years[year].append((year, month))
-    files.update(
+    yield from (
         [
             renderer.overview_page(
                 ARCHIVE_DIR + "/",
@@ -619,7 +785,6 @@ def render_pages(model: SiteModel) -> dict[str, str]:
             renderer.search_page(),
         ]
     )
-    return files
 
 
 def _tag_names(posts: list[Post]) -> dict[str, str]:

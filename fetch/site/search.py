@@ -32,6 +32,7 @@ runs WebAssembly, so a Content-Security-Policy on the search page must allow
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from pathlib import Path
 from ..errors import AushangError
 
 BUNDLE_DIR = "pagefind"
+NEW_SUFFIX = ".neu"
 POST_PAGES_GLOB = "beitrag/**/*.html"
 # Words a screen reader hears but a result excerpt should not show: the visually hidden
 # helper texts, the host labels beside links, the "Bildbeschreibung fehlt" notes.
@@ -79,12 +81,13 @@ def build_search_index(site_dir: Path, language: str) -> SearchIndexReport:
         "--glob",
         POST_PAGES_GLOB,
         "--output-subdir",
-        BUNDLE_DIR,
+        BUNDLE_DIR + NEW_SUFFIX,
         "--force-language",
         language,
         "--exclude-selectors",
         EXCLUDED,
     ]
+    shutil.rmtree(site_dir / (BUNDLE_DIR + NEW_SUFFIX), ignore_errors=True)
     try:
         result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=3600)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -93,7 +96,11 @@ def build_search_index(site_dir: Path, language: str) -> SearchIndexReport:
         output = (result.stderr or result.stdout).strip()[-2000:]
         raise SearchIndexError(f"pagefind failed (exit {result.returncode}): {output}")
     pages = _indexed_pages(result.stdout)
+    # pagefind writes into a fresh folder, which then replaces the old bundle: files of the
+    # old index (a deleted post's fragment) must not outlive it.
     bundle = site_dir / BUNDLE_DIR
+    shutil.rmtree(bundle, ignore_errors=True)
+    (site_dir / (BUNDLE_DIR + NEW_SUFFIX)).rename(bundle)
     for name in UNUSED_BUNDLE_FILES:
         (bundle / name).unlink(missing_ok=True)
     files = [p for p in bundle.rglob("*") if p.is_file()]

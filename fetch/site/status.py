@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..config import Config
-from ..model import Post
+from ..model import Published
 from ..sources import registry
 from ..times import format_date_de
 
@@ -47,7 +47,7 @@ def build_time() -> datetime:
 
 
 def status_pages(
-    config: Config, posts: Iterable[Post], *, built_at: datetime | None = None
+    config: Config, posts: Iterable[Published], *, built_at: datetime | None = None
 ) -> dict[str, str]:
     """The generated status page: ``{relative .md path: Markdown}``."""
     built = built_at or build_time()

@@ -1,0 +1,172 @@
+"""The build's memory between runs: what every post file held, and what it became.
+
+A post file in the archive is read again only when its size or modification time changed (and
+counts as changed only when its SHA-256 did: a fresh ``git clone`` touches every file but
+changes none). For each published post the catalog keeps what the pages around it need: where
+it is listed (account, platform, month, hashtags), its thread, its media, and its teaser, the
+HTML a listing shows. So an hourly run reads the handful of new post files, renders their pages
+and those of their thread, and rebuilds the listings from stored teasers, without reading the
+other tens of thousands of posts.
+
+The catalog is one JSON file in ``build/state/``: nothing in it is secret or a citizen's (it
+holds the city's published posts' teasers), and a lost or foreign catalog only costs a full
+build. Its ``key`` names the code, the config and the theme files it was made with; any change
+to them starts afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..model import Post
+from .render import Listed
+
+CATALOG_VERSION = 1
+
+
+@dataclass
+class Entry:
+    """One published post, as the catalog remembers it."""
+
+    id: str
+    file: str  # relative to the archive's posts/ folder
+    account: str
+    platform: str
+    native_id: str
+    published: str
+    reply_to: str | None
+    url: str  # its page, relative to the site root
+    month: tuple[int, int]
+    tags: list[str]  # as the post spells them, in order
+    tag_slugs: list[str]
+    media: list[str]  # the variant files its pages show
+    alt_missing: int
+    env: list[Any] = field(default_factory=list)  # what else its teaser depends on
+    teaser: str = ""
+    day: str = ""
+
+    def listed(self) -> Listed:
+        return Listed(
+            id=self.id,
+            account=self.account,
+            platform=self.platform,
+            month=(self.month[0], self.month[1]),
+            tag_slugs=tuple(self.tag_slugs),
+            teaser=self.teaser,
+            day=self.day,
+        )
+
+
+@dataclass
+class FileState:
+    size: int
+    mtime_ns: int
+    sha: str
+    post_id: str | None  # None: not published (taken down)
+
+
+@dataclass
+class Catalog:
+    key: str = ""
+    files: dict[str, FileState] = field(default_factory=dict)
+    entries: dict[str, Entry] = field(default_factory=dict)
+    manifest: dict[str, str] = field(default_factory=dict)  # site file -> digest of its content
+    frames: dict[str, list[str]] = field(default_factory=dict)
+    search: dict[str, str] = field(default_factory=dict)  # search bundle -> digest of its pages
+
+    @classmethod
+    def load(cls, path: Path, key: str) -> Catalog:
+        """The stored catalog when it was made with ``key``; else an empty one."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("version") != CATALOG_VERSION or data.get("key") != key:
+                return cls(key=key)
+            return cls(
+                key=key,
+                files={name: FileState(*value) for name, value in data["files"].items()},
+                entries={
+                    post_id: Entry(**{**value, "month": tuple(value["month"])})
+                    for post_id, value in data["entries"].items()
+                },
+                manifest=dict(data["manifest"]),
+                frames=dict(data["frames"]),
+                search=dict(data.get("search", {})),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls(key=key)
+
+    def save(self, path: Path) -> None:
+        data = {
+            "version": CATALOG_VERSION,
+            "key": self.key,
+            "files": {
+                name: [s.size, s.mtime_ns, s.sha, s.post_id] for name, s in self.files.items()
+            },
+            "entries": {post_id: asdict(entry) for post_id, entry in self.entries.items()},
+            "manifest": self.manifest,
+            "frames": self.frames,
+            "search": self.search,
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".catalog-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(data, stream, ensure_ascii=False, separators=(",", ":"))
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+@dataclass
+class Scan:
+    """What changed in the archive's post files since the catalog was written."""
+
+    files: dict[str, FileState]
+    changed: dict[str, bytes]  # new or changed files and their content
+    removed: list[str]
+
+
+def scan_posts(posts_dir: Path, known: dict[str, FileState]) -> Scan:
+    """Stat every post file; read and hash only those whose size or time changed."""
+    files: dict[str, FileState] = {}
+    changed: dict[str, bytes] = {}
+    for relative, info in _post_files(posts_dir):
+        old = known.get(relative)
+        if old is not None and old.size == info.st_size and old.mtime_ns == info.st_mtime_ns:
+            files[relative] = old
+            continue
+        data = (posts_dir / relative).read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        if old is not None and old.sha == sha:
+            files[relative] = FileState(info.st_size, info.st_mtime_ns, sha, old.post_id)
+            continue
+        files[relative] = FileState(info.st_size, info.st_mtime_ns, sha, None)
+        changed[relative] = data
+    removed = [name for name in known if name not in files]
+    return Scan(files=files, changed=changed, removed=removed)
+
+
+def _post_files(posts_dir: Path) -> Iterator[tuple[str, os.stat_result]]:
+    if not posts_dir.is_dir():
+        return
+    for folder in sorted(os.scandir(posts_dir), key=lambda e: e.name):
+        if not folder.is_dir() or folder.name.startswith("."):
+            continue
+        for item in sorted(os.scandir(folder.path), key=lambda e: e.name):
+            if item.name.endswith(".json") and item.is_file():
+                yield f"{folder.name}/{item.name}", item.stat()
+
+
+def media_of(post: Post) -> list[str]:
+    items = list(post.media)
+    if post.card and post.card.image:
+        items.append(post.card.image)
+    return [variant.path for item in items for variant in item.variants]
