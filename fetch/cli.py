@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="build even if far fewer posts would be published than at the last build "
         "(max_drop_percent in the config)",
     )
+    build.add_argument(
+        "--full",
+        action="store_true",
+        help="forget the last build: make every page again and scan the whole site "
+        "(a normal run does only the work the archive's changes need)",
+    )
     build.set_defaults(handler=cmd_build)
 
     demo = commands.add_parser(
@@ -214,7 +220,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from .site.build import build_site
 
-    report = build_site(_config(args), strict=not args.no_strict, allow_drop=args.allow_drop)
+    report = build_site(
+        _config(args), strict=not args.no_strict, allow_drop=args.allow_drop, full=args.full
+    )
     print(report.summary())
     return 0
 

@@ -14,7 +14,6 @@ For each size (default 1,000 and 20,000 posts; ``--sizes 1000,20000,100000``):
    from the media index (one entry per ``process_image``);
 5. yardsticks on the same pages: python-markdown + Jinja2 in 1 and 2 processes; Material's blog
    plugin up to ``BLOG_LIMIT`` posts; Zensical on the generated ``build/mkdocs.yml``;
-6. the shell-rendering prototype (``fetch.bench.shell_render``): full and incremental.
 
 Prints the tables and writes them to ``OUT/bench.json`` and ``OUT/bench.md`` (default
 ``build/bench``). Set-up (generation, first fetch) is reported but not part of any figure.
@@ -112,7 +111,39 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-PARTS = ("build", "yardstick", "blog", "zensical", "shell")
+PARTS = ("build", "yardstick", "blog", "zensical")
+
+
+def export_markdown(config_path: Path, target: Path) -> int:
+    """Every page of the site as Markdown with front matter (what another generator reads):
+    the project's pages as ``aushang build`` fills them, and the generated pages. The
+    yardstick, the blog plugin and Zensical build these, so all build the same pages."""
+    from ..config import load_config
+    from ..site.build import load_posts
+    from ..site.render import SiteContext, render_site
+    from ..site.shell import FRAME_DIR
+    from ..site.status import status_pages
+
+    config = load_config(config_path)
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(config_path.parent / "build" / "docs", target)
+    shutil.rmtree(target / FRAME_DIR, ignore_errors=True)
+    posts = load_posts(config)
+    context = SiteContext(
+        language=config.site.language,
+        timezone=config.site.timezone,
+        account_names={a.key: a.name for a in config.accounts},
+        posts_per_page=config.site.posts_per_page,
+        account_platforms={a.key: a.platform for a in config.accounts},
+        site_title=config.site.title,
+    )
+    files = render_site(posts, context)
+    files.update(status_pages(config, posts))
+    for relative, text in files.items():
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return len(files)
 
 
 SNAPSHOT_MARK = "AUSHANG_BENCH_SNAPSHOT"
@@ -162,7 +193,9 @@ def bench_size(size: int, out: Path, args: argparse.Namespace) -> dict[str, Any]
             bench_build(row, work, config, server)
     else:
         config = write_config(work, "http://127.0.0.1:9")  # never fetched from
-    docs = work / "build" / "docs"
+    docs = work / "build" / "docs-md"
+    if parts & {"yardstick", "blog", "zensical"} and (work / "build" / "docs").is_dir():
+        export_markdown(config, docs)
     if "yardstick" in parts and docs.is_dir():
         for processes in (1, 2):
             _log(size, f"yardstick, {processes} process(es)")
@@ -182,12 +215,6 @@ def bench_size(size: int, out: Path, args: argparse.Namespace) -> dict[str, Any]
         row["blog_plugin"] = blog_plugin(work, size)
     if "zensical" in parts and docs.is_dir():
         row["zensical"] = zensical(work, args.zensical)
-    if "shell" in parts:
-        from .shell_render import bench_shell
-
-        _log(size, "shell prototype")
-        row["shell"] = bench_shell(work, config)
-        row["shell_site"] = measure.site_sizes(work / "shell-site")
     return row
 
 
@@ -331,7 +358,7 @@ def blog_plugin(work: Path, size: int) -> dict[str, Any]:
     if size > BLOG_LIMIT:
         return {"skipped": f"above {BLOG_LIMIT} posts (quadratic: hours)"}
     folder = work / "blog"
-    count = write_blog_project(work / "archive", work / "build" / "docs", folder)
+    count = write_blog_project(work / "archive", work / "build" / "docs-md", folder)
     _log(size, f"material blog plugin, {count} posts")
     result = measure.run_child(
         [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(folder / "mkdocs.yml")],
@@ -351,7 +378,7 @@ def zensical(work: Path, command: str) -> dict[str, Any]:
     # Zensical 0.0.x panics on absolute paths ("invariant: Id(Format(Path(RootDir)))") and
     # wants site_dir inside the config's folder: the same config with paths relative to work/.
     data["site_dir"] = "zensical-site"
-    data["docs_dir"] = os.path.relpath(data["docs_dir"], work)
+    data["docs_dir"] = os.path.relpath(work / "build" / "docs-md", work)
     theme = data.get("theme") or {}
     if theme.get("custom_dir"):
         theme["custom_dir"] = os.path.relpath(theme["custom_dir"], work)
@@ -432,7 +459,7 @@ def table_rows(results: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
 
     A dash marks what was not measured at that size (``--parts``) and says so in the JSON.
     """
-    main_rows, compare_rows, shell_rows = [], [], []
+    main_rows, compare_rows = [], []
     for row in results["sizes"]:
         posts = row["posts"]
         site = row.get("site")
@@ -490,28 +517,7 @@ def table_rows(results: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
                 "Suche": _get(row, "search", "kind") or "–",
             }
         )
-        shell = row.get("shell")
-        if shell and "error" not in shell:
-            build_5 = _get(row, "hourly_5_new", "build_seconds")
-            shell_rows.append(
-                {
-                    "Beiträge": f"{posts:,}",
-                    "Shell voll s": _s(shell["full_seconds"]),
-                    "Spitze MB": _mb(shell["full_max_rss"]),
-                    "Shell nichts neu s": _s(shell["nothing_new_seconds"]),
-                    "Shell +5 s": _s(shell["incremental_seconds"]),
-                    "Seiten geschrieben (+5)": f"{shell['incremental_written']:,}",
-                    "Shell +5 mit pagefind s": _s(shell.get("incremental_with_search_seconds")),
-                    "Aushang-Build +5 s": _s(build_5),
-                    "wie mkdocs": f"{shell['identical_to_mkdocs']['identical']}"
-                    f"/{shell['identical_to_mkdocs']['compared']}",
-                    "HTML/Beitragsseite KB": _kb(shell["post_page_bytes_avg"]),
-                    "ohne Einrückung KB": _kb(shell["collapsed_only_bytes_avg"]),
-                    "+ SVG-Sprite KB": _kb(shell["slim_post_page_bytes_avg"]),
-                    "+ schlanke Nav KB": _kb(shell["slim_no_drawer_nav_bytes_avg"]),
-                }
-            )
-    return {"main": main_rows, "compare": compare_rows, "shell": shell_rows}
+    return {"main": main_rows, "compare": compare_rows}
 
 
 def _markdown_table(rows: list[dict[str, str]]) -> str:
@@ -532,8 +538,6 @@ def render_markdown(results: dict[str, Any]) -> str:
         + _markdown_table(tables["main"])
         + "\nVergleich auf denselben Seiten:\n\n"
         + _markdown_table(tables["compare"])
-        + "\nShell-Rendering (Prototyp):\n\n"
-        + _markdown_table(tables["shell"])
     )
 
 
