@@ -68,7 +68,7 @@ def _render(post: Post) -> str:
         SiteContext(language="de", timezone="Europe/Berlin", account_names={"stadt": "Stadt"})
     )
     view = renderer.view(post, {post.id: "beitrag/stadt/x/"})
-    return renderer.post_page(view, [view])
+    return renderer.post_page(view, [view]).markdown()
 
 
 # -- edit history ----------------------------------------------------------------------------
