@@ -34,7 +34,7 @@ import logging
 import os
 import shutil
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -52,7 +52,7 @@ from .catalog import Catalog, Entry, media_of, scan_posts
 from .feeds import FEED_SIZE, announced_feeds, render_feeds
 from .hosting import site_size, size_warning
 from .i18n import STRINGS
-from .privacy import PrivacyError, scan_report
+from .privacy import enforce_privacy
 from .render import (
     POSTS_DIR,
     Page,
@@ -63,6 +63,7 @@ from .render import (
     listing_pages,
     post_hashtags,
     post_url,
+    tag_names,
     thread_map,
 )
 from .reports import AltTextReport, missing_alt_text, write_alt_text_report
@@ -80,6 +81,8 @@ from .shell import (
     frames_to_json,
     md_url,
     static_files,
+    write_file,
+    write_if_changed,
 )
 from .status import status_pages
 from .text import hashtag_slug
@@ -209,7 +212,7 @@ def build_site(
         )
     ordered = sorted(entries.values(), key=lambda e: (e.published, e.id), reverse=True)
     threads = thread_map([(e.id, e.reply_to, e.published) for e in ordered])
-    renderer.tag_names = tag_names(ordered)
+    renderer.tag_names = tag_names(entry.tags for entry in ordered)
 
     def post_of(entry: Entry) -> Post:
         if entry.id not in loaded:
@@ -251,10 +254,10 @@ def build_site(
     manifest = dict(catalog.manifest)
     new_manifest: dict[str, str] = {}
     if not catalog.frames:
-        frames = build_frames(config, root, build_dir)
+        frames, placeholders = build_frames(config, root, build_dir)
         catalog.frames = frames_to_json(frames)
         theme_site = build_dir / THEME_SITE
-        for relative in static_files(theme_site, frame_placeholders(frames)):
+        for relative in static_files(theme_site, placeholders):
             target = site_dir / relative
             if copy_if_changed(theme_site / relative, target, config.site.media_url):
                 written.append(target)
@@ -300,7 +303,7 @@ def build_site(
             head=feed_head_links(page),
             body=page.body,
         )
-        _write_text(target, text)
+        write_file(target, text.encode("utf-8"))
         written.append(target)
         if page.url.startswith(POSTS_DIR + "/"):
             post_pages_written.add(page.path)
@@ -310,8 +313,7 @@ def build_site(
         for relative, data in sitemap_files(config.site.url, new_manifest).items():
             new_manifest[relative] = SITEMAP
             target = site_dir / relative
-            if not target.is_file() or target.read_bytes() != data:
-                _write_bytes(target, data)
+            if write_if_changed(target, data):
                 written.append(target)
     else:
         new_manifest.update({k: v for k, v in manifest.items() if v == SITEMAP})
@@ -320,14 +322,13 @@ def build_site(
         (site_dir / path).unlink(missing_ok=True)
         _prune_empty_parents(site_dir / path, site_dir)
     # 5. media, 6. feeds, 7. search, 8. reports: only when the posts changed
-    media_files = len({m for entry in ordered for m in entry.media})
+    media = {m for entry in ordered for m in entry.media}
+    media_files = len(media)
     feeds_count = 0
     search = None
     alt_text = None
     if posts_changed:
-        media_files = publish_media_files(
-            {m for entry in ordered for m in entry.media}, archive_media, site_dir / "media"
-        )
+        media_files = publish_media(media, archive_media, site_dir / "media")
         feed_model = feed_views(ordered, threads, view_of, renderer)
         feeds = render_feeds(
             feed_model,
@@ -342,7 +343,7 @@ def build_site(
             new_manifest[relative] = FEED + hashlib.sha256(data).hexdigest()[:32]
             target = site_dir / relative
             if manifest.get(relative) != new_manifest[relative] or not target.is_file():
-                _write_bytes(target, data)
+                write_file(target, data)
                 written.append(target)
         changed_posts = post_pages_written | {
             p for p in removed_pages if p.startswith(POSTS_DIR + "/")
@@ -362,14 +363,12 @@ def build_site(
         lifecycle.record_build(config.archive_dir, published)
     # 9. privacy: the frames carry the policy; the scan reads what this run wrote (everything
     # on a full build). A finding raises and the site is not deployed (fetch/site/privacy.py).
-    report = scan_report(
+    enforce_privacy(
         site_dir,
         site_url=config.site.url or None,
         media_url=config.site.media_url or None,
         paths=None if fresh else written,
     )
-    if report.findings:
-        raise PrivacyError(report.findings, site_dir)
     # 10. size: warn well before the site outgrows its host (GitHub Pages: 1 GB)
     if posts_changed:
         warning = size_warning(
@@ -423,8 +422,11 @@ def build_key(config: Config, root: Path) -> str:
     return frame_inputs_hash(root, digest.hexdigest())
 
 
-def build_frames(config: Config, root: Path, build_dir: Path) -> dict[str, Frame]:
-    """mkdocs on the project's pages plus our placeholders, into ``build/theme-site``."""
+def build_frames(
+    config: Config, root: Path, build_dir: Path
+) -> tuple[dict[str, Frame], dict[str, str]]:
+    """mkdocs on the project's pages plus our placeholders, into ``build/theme-site``: the
+    frames, and the placeholders' URLs (which are not pages of the site)."""
     docs_dir = build_dir / "docs"
     if docs_dir.exists():
         shutil.rmtree(docs_dir)
@@ -444,16 +446,7 @@ def build_frames(config: Config, root: Path, build_dir: Path) -> dict[str, Frame
     mkdocs_file = write_mkdocs_config(config, root, build_dir, docs_dir, site_dir=theme_site)
     run_mkdocs(mkdocs_file, strict=False)
     frames = cut_frames(theme_site, placeholders, config.site.url, config.site.media_url)
-    frames[PLACEHOLDERS_KEY] = Frame([json.dumps(placeholders)])
-    return frames
-
-
-PLACEHOLDERS_KEY = "placeholders"
-
-
-def frame_placeholders(frames: dict[str, Frame]) -> dict[str, str]:
-    data: dict[str, str] = json.loads(frames[PLACEHOLDERS_KEY].parts[0])
-    return data
+    return frames, placeholders
 
 
 def _page_digest(page: Page, frame_key: str) -> str:
@@ -517,15 +510,6 @@ def new_entry(post: Post, file: str, renderer: Renderer) -> Entry:
     )
 
 
-def tag_names(ordered: list[Entry]) -> dict[str, str]:
-    """slug -> the spelling most posts use (ties: the newest post's)."""
-    spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    for entry in ordered:
-        for tag in entry.tags:
-            spellings[hashtag_slug(tag)][tag] += 1
-    return {s: counts.most_common(1)[0][0] for s, counts in spellings.items()}
-
-
 def feed_views(
     ordered: list[Entry],
     threads: dict[str, list[str]],
@@ -582,17 +566,6 @@ def sitemap_files(site_url: str, manifest: dict[str, str]) -> dict[str, bytes]:
         files["sitemap.xml"] = f"{head}<sitemapindex {space}>\n{body}</sitemapindex>\n".encode()
     files["sitemap.xml.gz"] = gzip.compress(files["sitemap.xml"], mtime=0)
     return files
-
-
-def _write_text(path: Path, text: str) -> None:
-    _write_bytes(path, text.encode("utf-8"))
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
 
 
 def _prune_empty_parents(path: Path, stop: Path) -> None:
@@ -767,12 +740,7 @@ def run_mkdocs(mkdocs_file: Path, *, strict: bool) -> None:
         ) from exc
 
 
-def publish_media(posts: list[Post], archive_media: Path, target: Path) -> int:
-    """Link every media file the published posts use into ``target``; drop all others."""
-    return publish_media_files({m for post in posts for m in media_of(post)}, archive_media, target)
-
-
-def publish_media_files(wanted: set[str], archive_media: Path, target: Path) -> int:
+def publish_media(wanted: set[str], archive_media: Path, target: Path) -> int:
     """Link the media files ``wanted`` into ``target``; drop all others."""
     if target.exists():
         for path in target.rglob("*"):

@@ -1,9 +1,9 @@
 """The built site's privacy: a Content-Security-Policy on every page, and a scan that proves no
 file of the site makes a reader's browser (or feed reader) talk to anyone but our own origin.
 
-``build_site`` calls :func:`enforce_privacy` on the output of mkdocs, offline:
+Offline, in two steps:
 
-1. :func:`apply_policy` writes, as the first two elements of every HTML page's ``<head>``::
+1. :func:`with_policy` writes, as the first two elements of every HTML page's ``<head>``::
 
        <meta http-equiv="Content-Security-Policy" content="default-src 'self'; ...">
        <meta name="referrer" content="no-referrer">
@@ -13,10 +13,14 @@ file of the site makes a reader's browser (or feed reader) talk to anyone but ou
    sha256 hashes of exactly that page's inline scripts, so no ``'unsafe-inline'`` is needed.
    The policy works on any static host (a meta tag needs no server configuration), and it
    turns every third-party request that slipped past the scan into a blocked one.
-   We post-process the written files instead of hooking into mkdocs, so this does not depend
-   on mkdocs-material's internals (it maintains no more after 2027; Zensical succeeds it).
-2. :func:`scan_site` reads every HTML, CSS, JS, XML, JSON (and source map) file and reports a
-   :class:`Finding` for each of:
+   ``build_site`` sets it into the theme's frames once (``fetch.site.shell``) and into the
+   theme's static pages as it copies them; :func:`apply_policy` does the same for every page
+   of a finished site. Either way the written HTML is post-processed rather than mkdocs hooked,
+   so this does not depend on mkdocs-material's internals (it maintains no more after 2027;
+   Zensical succeeds it).
+2. :func:`enforce_privacy` (``build_site`` calls it on what it wrote, on everything for a full
+   build) and :func:`scan_site` read every HTML, CSS, JS, XML, JSON (and source map) file and
+   report a :class:`Finding` for each of:
 
    - ``external-resource``: anything a browser loads by itself from another origin: ``src``,
      ``srcset``, ``poster``, ``<link href>`` (stylesheet, icon, preload, preconnect,
@@ -986,19 +990,24 @@ def scan_site(
 
 
 def enforce_privacy(
-    site_dir: Path, *, site_url: str | None = None, media_url: str | None = None
+    site_dir: Path,
+    *,
+    site_url: str | None = None,
+    media_url: str | None = None,
+    paths: list[Path] | None = None,
 ) -> ScanReport:
-    """Set the policy on every page, then scan; raise :class:`PrivacyError` on any finding."""
-    started = time.perf_counter()
-    pages = apply_policy(site_dir, media_url=media_url)
-    report = scan_report(site_dir, site_url=site_url, media_url=media_url)
+    """Scan the site (or only ``paths``, what an incremental build wrote); raise
+    :class:`PrivacyError` on any finding. The pages carry their policy already (the build
+    sets it into the theme's frames; :func:`apply_policy` does it for a finished site)."""
+    report = scan_report(site_dir, site_url=site_url, media_url=media_url, paths=paths)
     if report.findings:
         raise PrivacyError(report.findings, site_dir)
     log.info(
-        "privacy: policy on %d pages; %s files scanned, %d URLs checked, no findings (%.2f s)",
-        pages,
+        "privacy: %s files scanned, %d pages with the policy, %d URLs checked, no findings "
+        "(%.2f s)",
         sum(report.files.values()),
+        report.pages_with_policy,
         report.urls_checked,
-        time.perf_counter() - started,
+        report.seconds,
     )
     return report

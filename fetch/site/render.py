@@ -556,7 +556,7 @@ class SiteModel:
 def prepare(posts: Iterable[Post], context: SiteContext) -> SiteModel:
     renderer = Renderer(context)
     ordered = sorted(posts, key=lambda p: (p.published, p.id), reverse=True)
-    renderer.tag_names = _tag_names(ordered)
+    renderer.tag_names = tag_names(post_hashtags(post) for post in ordered)
     urls = {post.id: post_url(post) for post in ordered}
     views = {post.id: renderer.view(post, urls) for post in ordered}
     threads = thread_map([(p.id, p.reply_to, p.published) for p in ordered])
@@ -787,11 +787,12 @@ def listing_pages(renderer: Renderer, listed: list[Listed]) -> Iterator[Page]:
     )
 
 
-def _tag_names(posts: list[Post]) -> dict[str, str]:
-    """slug -> the spelling most posts use (ties: the newest post's)."""
+def tag_names(tags_per_post: Iterable[list[str]]) -> dict[str, str]:
+    """slug -> the spelling most posts use (ties: the newest post's), from each post's
+    ``post_hashtags``, newest post first."""
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    for post in posts:
-        for tag in post_hashtags(post):
+    for tags in tags_per_post:
+        for tag in tags:
             spellings[hashtag_slug(tag)][tag] += 1
     return {s: counts.most_common(1)[0][0] for s, counts in spellings.items()}
 
@@ -803,26 +804,6 @@ def _with_thread(view: PostView, index: int, size: int) -> PostView:
 def platform_label(platform: str) -> str:
     source = registry.get(platform)
     return source.label if source else platform
-
-
-def _thread_of(post: Post, views: dict[str, PostView], children: dict[str, list[str]]) -> list[str]:
-    """The ids of the whole self-thread a post belongs to, oldest first."""
-    root = post
-    seen = {root.id}
-    while root.reply_to and root.reply_to in views and root.reply_to not in seen:
-        root = views[root.reply_to].post
-        seen.add(root.id)
-    if not children.get(root.id):
-        return [post.id]
-    members: list[str] = []
-    stack = [root.id]
-    while stack:
-        current = stack.pop()
-        if current in members:
-            continue
-        members.append(current)
-        stack.extend(children.get(current, []))
-    return sorted(members, key=lambda i: (views[i].post.published, i))
 
 
 def _base(url: str) -> str:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -207,16 +206,28 @@ def copy_if_changed(source: Path, target: Path, media_url: str = "") -> bool:
     if source.suffix == ".html":
         page = with_policy(data.decode("utf-8"), source, media_url=media_url or None)
         data = page.encode("utf-8")
+    return write_if_changed(target, data)
+
+
+def write_if_changed(target: Path, data: bytes) -> bool:
+    """``write_file`` unless ``target`` holds these bytes already; True when written."""
     try:
         if target.read_bytes() == data:
             return False
     except OSError:
         pass
+    write_file(target, data)
+    return True
+
+
+def write_file(target: Path, data: bytes) -> None:
+    """Replace ``target`` at once (a reader never sees half a page). Unlike the archive's
+    ``write_atomic`` there is no fsync: the site is made again from the archive at any time,
+    and syncing tens of thousands of pages would cost a full build minutes."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(target.name + ".tmp")
     temporary.write_bytes(data)
     temporary.replace(target)
-    return True
 
 
 def frames_to_json(frames: dict[str, Frame]) -> dict[str, list[str]]:
@@ -227,7 +238,3 @@ def frames_from_json(data: Any, media_url: str = "") -> dict[str, Frame]:
     if not isinstance(data, dict):
         return {}
     return {str(key): Frame([str(p) for p in parts], media_url) for key, parts in data.items()}
-
-
-def remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
