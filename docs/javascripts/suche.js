@@ -2,9 +2,12 @@
  *
  * Loaded only on the search page (overrides/main.html), as a file: no inline script. Pagefind
  * (https://pagefind.app/docs/api/) loads from this site's own /pagefind/ folder and fetches
- * only the index chunks and result fragments a query needs. Works as progressive enhancement:
- * the form submits ?q=... without JavaScript too, and this script reads it on load.
- * Nothing is stored and nothing leaves the site.
+ * only the index chunks and result fragments a query needs. The index is one bundle per year
+ * (/pagefind/2026/, ...; fetch/site/search.py): a search covers the newest years unless the
+ * reader picks a year or all years ("zeitraum"), so its cost does not grow with the archive.
+ * The newest year of the scope is pagefind's primary index, the others are merged into it.
+ * Works as progressive enhancement: the form submits ?q=...&zeitraum=... without JavaScript
+ * too, and this script reads them on load. Nothing is stored and nothing leaves the site.
  */
 (function () {
   "use strict";
@@ -22,7 +25,12 @@
   var more = document.getElementById("aushang-search-more");
   var bundle = new URL(root.getAttribute("data-bundle"), document.baseURI);
   var siteRoot = new URL("../", bundle);
+  var years = JSON.parse(root.getAttribute("data-years") || "[]");
+  var recent = parseInt(root.getAttribute("data-recent") || "2", 10);
+  var scope = document.getElementById("aushang-search-scope");
+  var older = document.getElementById("aushang-search-older");
   var pagefind = null;
+  var instances = {};
   var results = [];
   var shown = 0;
   var query = "";
@@ -34,17 +42,46 @@
     });
   }
 
-  function load() {
-    if (!pagefind) {
-      pagefind = import(new URL("pagefind.js", bundle).href).then(function (module) {
-        return module
-          .options({ baseUrl: siteRoot.pathname, excerptLength: 30 })
+  function yearsOf(value) {
+    if (value === "alle") {
+      return years.slice();
+    }
+    if (value && years.indexOf(value) >= 0) {
+      return [value];
+    }
+    return years.slice(0, recent);
+  }
+
+  function bundleOf(year) {
+    return new URL(year + "/", bundle);
+  }
+
+  /* One pagefind instance per scope: the newest year is the primary index (it loads the
+     WebAssembly), the older years are merged into it. */
+  function load(list) {
+    var key = list.join(",");
+    if (!instances[key]) {
+      if (!pagefind) {
+        pagefind = import(new URL("pagefind.js", bundleOf(years[0])).href);
+      }
+      var options = { baseUrl: siteRoot.pathname, excerptLength: 30 };
+      instances[key] = pagefind.then(function (module) {
+        var instance = module.createInstance({ basePath: bundleOf(list[0]).pathname });
+        return instance
+          .options(options)
           .then(function () {
-            return module;
+            return Promise.all(
+              list.slice(1).map(function (year) {
+                return instance.mergeIndex(bundleOf(year).pathname, options);
+              })
+            );
+          })
+          .then(function () {
+            return instance;
           });
       });
     }
-    return pagefind;
+    return instances[key];
   }
 
   /* Pagefind's excerpt is our own post text with <mark> around the hits: keep only the
@@ -127,16 +164,24 @@
     var mine = generation;
     list.textContent = "";
     more.hidden = true;
+    if (older) {
+      older.hidden = true;
+    }
     results = [];
     shown = 0;
     if (!query) {
       status.textContent = "";
       return Promise.resolve();
     }
+    if (!years.length) {
+      status.textContent = say(strings.search_none || "", { query: query });
+      return Promise.resolve();
+    }
+    var wide = scope ? scope.value : "";
     status.textContent = strings.search_loading || "";
-    return load()
-      .then(function (module) {
-        return module.search(query);
+    return load(yearsOf(wide))
+      .then(function (instance) {
+        return instance.search(query);
       })
       .then(function (found) {
         if (mine !== generation) {
@@ -150,6 +195,9 @@
         return showMore(false).then(function () {
           if (mine === generation) {
             status.textContent = say(template || "", { count: count, query: query });
+            if (older && !wide) {
+              older.hidden = false;
+            }
           }
         });
       })
@@ -158,22 +206,54 @@
       });
   }
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
+  function remember() {
     var url = new URL(window.location.href);
     if (input.value.trim()) {
       url.searchParams.set("q", input.value.trim());
     } else {
       url.searchParams.delete("q");
     }
+    if (scope && scope.value) {
+      url.searchParams.set("zeitraum", scope.value);
+    } else {
+      url.searchParams.delete("zeitraum");
+    }
     window.history.replaceState(null, "", url.href);
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    remember();
     search(input.value);
   });
   more.addEventListener("click", function () {
     showMore(true);
   });
+  if (scope) {
+    scope.addEventListener("change", function () {
+      remember();
+      if (input.value.trim()) {
+        search(input.value);
+      }
+    });
+  }
+  if (older) {
+    older.addEventListener("click", function () {
+      scope.value = "alle";
+      remember();
+      // the button goes away: the focus moves on to the first result (or back to the field)
+      search(input.value).then(function () {
+        (list.querySelector("a") || input).focus();
+      });
+    });
+  }
 
-  var initial = new URL(window.location.href).searchParams.get("q");
+  var address = new URL(window.location.href).searchParams;
+  var wanted = address.get("zeitraum");
+  if (scope && wanted && (wanted === "alle" || years.indexOf(wanted) >= 0)) {
+    scope.value = wanted;
+  }
+  var initial = address.get("q");
   if (initial) {
     input.value = initial;
     search(initial);

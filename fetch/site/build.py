@@ -13,8 +13,9 @@
    (a takedown, a deletion) is removed.
 4. **Media.** Hard-link (or copy) the media the published posts use from the archive into
    ``site/media``, dropping the ones no post uses any more.
-5. **Feeds** (``fetch.site.feeds``), **search** (``fetch.site.search``, pagefind, when a post
-   page changed) and the **alt-text report** for the city's team (``build/reports``).
+5. **Feeds** (``fetch.site.feeds``), **search** (``fetch.site.search``, pagefind, one bundle
+   per year, indexed again only for the years whose post pages changed) and the **alt-text
+   report** for the city's team (``build/reports``).
 6. **Privacy.** The frames carry the Content-Security-Policy; every file this run wrote is
    scanned (the whole site on a full build), and a finding fails the build.
 
@@ -67,7 +68,7 @@ from .render import (
     thread_map,
 )
 from .reports import AltTextReport, missing_alt_text, write_alt_text_report
-from .search import SearchIndexReport, build_search_index
+from .search import SearchIndexReport, build_search_indexes
 from .shell import (
     NAV_PAGE_META,
     Frame,
@@ -117,7 +118,8 @@ class BuildReport:
             f"feeds in {self.seconds:.1f} s -> {self.site_dir}"
         )
         if self.search is not None:
-            line += f"; search index: {self.search.pages} pages"
+            years = ", ".join(self.search.years)
+            line += f"; search index: {self.search.pages} pages ({years})"
         if self.alt_text is not None:
             if self.alt_text.images:
                 line += (
@@ -191,6 +193,7 @@ def build_site(
     entries = dict(catalog.entries)
     by_file = {entry.file: entry.id for entry in entries.values()}
     loaded: dict[str, Post] = {}
+    changed: set[str] = set()
     for name in [*scan.removed, *scan.changed]:
         if name in by_file:
             entries.pop(by_file[name], None)
@@ -200,7 +203,9 @@ def build_site(
             continue
         scan.files[name].post_id = post.id
         entries[post.id] = new_entry(post, name, renderer)
-        loaded[post.id] = post
+        changed.add(post.id)
+        if len(scan.changed) <= KEEP_PARSED:
+            loaded[post.id] = post  # parsed again below otherwise: memory over time
     published = None
     if posts_changed:
         # Refused before anything is written when far fewer posts would be published.
@@ -235,21 +240,7 @@ def build_site(
             views[entry.id] = view
         return views[entry.id]
 
-    # 2. teasers of new posts and of posts whose thread changed; their threads' pages
-    dirty = set(loaded)
-    for entry in ordered:
-        members = threads[entry.id]
-        parent = entries.get(entry.reply_to) if entry.reply_to else None
-        env: list[Any] = [members.index(entry.id) + 1, len(members)] if len(members) > 1 else [0, 0]
-        env.append(parent.url if parent else None)
-        if env != entry.env:
-            entry.env = env
-            dirty.add(entry.id)
-    for post_id in dirty:
-        listed = renderer.teaser(view_of(entries[post_id]))
-        entries[post_id].teaser, entries[post_id].day = listed.teaser, listed.day
-    render_posts = {member for post_id in dirty for member in threads[post_id]}
-    # 3. the frames: mkdocs on the static pages and the placeholders, once per key
+    # 2. the frames: mkdocs on the static pages and the placeholders, once per key
     written: list[Path] = []
     manifest = dict(catalog.manifest)
     new_manifest: dict[str, str] = {}
@@ -265,24 +256,12 @@ def build_site(
     else:
         frames = frames_from_json(catalog.frames, config.site.media_url)
         new_manifest.update({k: v for k, v in manifest.items() if v == STATIC})
-    # 4. pages: made when their input changed, written when their bytes did
-    pages: list[Page] = []
-    for post_id in sorted(render_posts):
-        entry = entries[post_id]
-        pages.append(
-            renderer.post_page(view_of(entry), [view_of(entries[m]) for m in threads[post_id]])
-        )
-    if posts_changed:
-        pages.extend(listing_pages(renderer, [entry.listed() for entry in ordered]))
-    else:
-        new_manifest.update({k: v for k, v in manifest.items() if v.startswith(LISTING)})
-    for entry in ordered:
-        if entry.id not in render_posts and entry.url + "index.html" in manifest:
-            new_manifest[entry.url + "index.html"] = manifest[entry.url + "index.html"]
-    status_files = status_pages(config, ordered)
-    pages.extend(page_from_markdown(path, text) for path, text in status_files.items())
-    post_pages_written: set[str] = set()
-    for page in pages:
+
+    made: list[str] = []
+
+    def emit(page: Page) -> None:
+        """Fill the page into its frame and write it, unless its digest is unchanged."""
+        made.append(page.path)
         frame_key = page.frame or depth_key(page.url.count("/"))
         digest = _page_digest(page, frame_key)
         if not page.url.startswith(POSTS_DIR + "/"):
@@ -290,7 +269,7 @@ def build_site(
         new_manifest[page.path] = digest
         target = site_dir / page.path
         if manifest.get(page.path) == digest and target.is_file():
-            continue
+            return
         frame = frames.get(frame_key)
         if frame is None:
             raise BuildError(f"no frame for {page.url or '/'} ({frame_key}); run with --full")
@@ -305,8 +284,42 @@ def build_site(
         )
         write_file(target, text.encode("utf-8"))
         written.append(target)
-        if page.url.startswith(POSTS_DIR + "/"):
-            post_pages_written.add(page.path)
+
+    # 3. posts whose teaser or page must be made again: new and changed posts, and posts whose
+    # thread changed (position, size, parent); each thread is made as a whole and written at
+    # once, so memory holds one thread's posts, not the archive's (a cold build makes them all)
+    dirty = set(changed)
+    for entry in ordered:
+        members = threads[entry.id]
+        parent = entries.get(entry.reply_to) if entry.reply_to else None
+        env: list[Any] = [members.index(entry.id) + 1, len(members)] if len(members) > 1 else [0, 0]
+        env.append(parent.url if parent else None)
+        if env != entry.env:
+            entry.env = env
+            dirty.add(entry.id)
+    groups = sorted({tuple(threads[post_id]) for post_id in dirty})
+    for group in groups:
+        thread_views = [view_of(entries[m]) for m in group]
+        for post_id, view in zip(group, thread_views, strict=True):
+            if post_id in dirty:
+                listed = renderer.teaser(view)
+                entries[post_id].teaser, entries[post_id].day = listed.teaser, listed.day
+            emit(renderer.post_page(view, thread_views))
+        for post_id in group:
+            views.pop(post_id, None)
+            loaded.pop(post_id, None)
+    rendered = {post_id for group in groups for post_id in group}
+    # 4. listings (from the stored teasers), kept as they are when no post changed
+    if posts_changed:
+        for page in listing_pages(renderer, [entry.listed() for entry in ordered]):
+            emit(page)
+    else:
+        new_manifest.update({k: v for k, v in manifest.items() if v.startswith(LISTING)})
+    for entry in ordered:
+        if entry.id not in rendered and entry.url + "index.html" in manifest:
+            new_manifest[entry.url + "index.html"] = manifest[entry.url + "index.html"]
+    for path, text in status_pages(config, ordered).items():
+        emit(page_from_markdown(path, text))
     if not posts_changed:
         new_manifest.update({k: v for k, v in manifest.items() if v.startswith(FEED)})
     if posts_changed or fresh:
@@ -345,13 +358,18 @@ def build_site(
             if manifest.get(relative) != new_manifest[relative] or not target.is_file():
                 write_file(target, data)
                 written.append(target)
-        changed_posts = post_pages_written | {
-            p for p in removed_pages if p.startswith(POSTS_DIR + "/")
-        }
-        if ordered and (fresh or changed_posts or not (site_dir / "pagefind").is_dir()):
-            search = build_search_index(site_dir, config.site.language)
-            written.extend(p for p in (site_dir / "pagefind").rglob("*") if p.is_file())
-        lacking = [post_of(entry) for entry in ordered if entry.alt_missing]
+        # one pagefind bundle per year; only the years whose post pages changed are indexed
+        years: dict[str, dict[str, str]] = {}
+        for entry in ordered:
+            path = entry.url + "index.html"
+            years.setdefault(str(entry.month[0]), {})[path] = new_manifest[path]
+        search, catalog.search = build_search_indexes(
+            site_dir, build_dir, config.site.language, years, catalog.search
+        )
+        if search is not None:
+            for year in search.years:
+                written.extend(p for p in (site_dir / "pagefind" / year).rglob("*") if p.is_file())
+        lacking = [_parse(archive, posts_dir, entry) for entry in ordered if entry.alt_missing]
         alt_text = write_alt_text_report(
             lacking,
             build_dir / "reports",
@@ -382,7 +400,7 @@ def build_site(
     catalog.save(catalog_path)
     return BuildReport(
         posts=len(ordered),
-        pages=len(pages),
+        pages=len(made),
         media_files=media_files,
         seconds=time.monotonic() - started,
         site_dir=site_dir,
@@ -394,6 +412,10 @@ def build_site(
         full=fresh,
     )
 
+
+# A cold build parses every post; above this many changed posts they are not kept in memory
+# after their catalog entry is made, but parsed again thread by thread as their pages are made.
+KEEP_PARSED = 2_000
 
 # Kinds of files in the manifest, by the prefix of their digest: the theme's static files and
 # the listings and feeds, which are kept as they are when no post changed.
@@ -447,6 +469,10 @@ def build_frames(
     run_mkdocs(mkdocs_file, strict=False)
     frames = cut_frames(theme_site, placeholders, config.site.url, config.site.media_url)
     return frames, placeholders
+
+
+def _parse(archive: Archive, posts_dir: Path, entry: Entry) -> Post:
+    return archive.parse_post((posts_dir / entry.file).read_bytes(), posts_dir / entry.file)
 
 
 def _page_digest(page: Page, frame_key: str) -> str:

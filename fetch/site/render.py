@@ -42,6 +42,7 @@ from ..model import Post
 from ..sources import registry
 from ..times import format_date_de, format_date_en, local
 from .i18n import MONTHS, STRINGS
+from .search import RECENT_YEARS
 from .text import (
     hashtag_key,
     hashtag_slug,
@@ -511,20 +512,51 @@ class Renderer:
         )
         return Page(url=url, title=title, description=intro, body=body, frame=url + "index.md")
 
-    def search_page(self, bundles: list[dict[str, str]] | None = None) -> Page:
+    def search_page(self, years: list[tuple[int, int]] | None = None) -> Page:
+        """The search page; ``years`` are (year, posts) newest first, one search bundle each
+        (``fetch.site.search``): the form offers the newest ``RECENT_YEARS`` by default,
+        each year, and all years."""
         url = SEARCH_DIR + "/"
         base = _base(url)
+        years = years or []
+        t = self.strings
+        names = [str(year) for year, _ in years]
+        scopes: list[dict[str, str]] = []
+        older = ""
+        if len(years) > RECENT_YEARS:
+            recent = names[:RECENT_YEARS]
+            scopes.append(
+                {
+                    "value": "",
+                    "label": t["search_scope_recent"].format(first=recent[-1], last=recent[0]),
+                }
+            )
+            scopes.append(
+                {
+                    "value": "alle",
+                    "label": t["search_scope_all"].format(first=names[-1], last=names[0]),
+                }
+            )
+            scopes.extend(
+                {"value": str(year), "label": f"{year} ({self.count(count)})"}
+                for year, count in years
+            )
+            rest = names[RECENT_YEARS:]
+            older = t["search_older"].format(first=rest[-1], last=rest[0])
         body = self._render(
             "search.html",
-            heading=self.strings["search_title"],
-            strings={k: v for k, v in self.strings.items() if k.startswith("search_")},
-            bundles=bundles or [],
+            heading=t["search_title"],
+            strings={k: v for k, v in t.items() if k.startswith("search_")},
+            years=names,
+            recent=RECENT_YEARS,
+            scopes=scopes,
+            older=older,
             base=base,
         )
         return Page(
             url=url,
-            title=self.strings["search_title"],
-            description=self.strings["search_intro"],
+            title=t["search_title"],
+            description=t["search_intro"],
             body=body,
             frame=url + "index.md",
         )
@@ -782,7 +814,9 @@ def listing_pages(renderer: Renderer, listed: list[Listed]) -> Iterator[Page]:
                     for year, months in years.items()
                 ],
             ),
-            renderer.search_page(),
+            renderer.search_page(
+                [(year, sum(len(by_month[m]) for m in months)) for year, months in years.items()]
+            ),
         ]
     )
 
