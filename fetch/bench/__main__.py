@@ -56,6 +56,12 @@ SKIP_TOP_LEVEL = frozenset(
 )
 
 
+def _search_cell(search: dict[str, Any] | None) -> str:
+    if not search or not search.get("raw_bytes"):
+        return "–"
+    return f"{_kb(search['raw_bytes'])} ({_kb(search['wire_bytes'])})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m fetch.bench", description="Aushang's scale benchmark (issue 8)."
@@ -234,6 +240,7 @@ def bench_build(row: dict[str, Any], work: Path, config: Path, server: DemoServe
     row["media_per_image"] = measure.media_bytes_per_image(site)
     row["home"] = measure.home_page_bytes(site)
     row["search"] = measure.search_bytes(site)
+    row["search_all_years"] = measure.search_bytes(site, scope="alle")
     _log(size, "hourly runs")
     row["hourly_nothing_new"] = hourly(config, work)
     add_new_posts(server, 5)
@@ -483,6 +490,7 @@ def table_rows(results: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
                     f"({_kb(row['home']['wire_bytes'])})",
                     "Eine Suche KB (gzip)": f"{_kb(row['search']['raw_bytes'])} "
                     f"({_kb(row['search']['wire_bytes'])})",
+                    "Suche alle Jahre KB (gzip)": _search_cell(row.get("search_all_years")),
                 }
             )
         build = _get(row, "cold_build", "seconds")

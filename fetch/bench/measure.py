@@ -236,17 +236,21 @@ def home_page_bytes(site_dir: Path) -> dict[str, Any]:
     return {"raw_bytes": raw, "wire_bytes": wire, "parts": parts, "external": external}
 
 
-def search_bytes(site_dir: Path, query: str = "Baustelle") -> dict[str, Any]:
+def search_bytes(site_dir: Path, query: str = "Baustelle", scope: str = "") -> dict[str, Any]:
     """Bytes of one search, for whichever search the built site has.
 
-    - Pagefind (``pagefind/pagefind-entry.json``): a real query in headless Chromium; the
-      files it fetched (entry, WebAssembly, meta, index chunks, filters, five result fragments)
-      are summed from disk.
+    - Our search page (``suche/`` over ``pagefind/<year>/``): the page itself runs the query
+      in headless Chromium, as a reader's browser does, with ``scope`` as its "zeitraum" (""
+      the default, the newest years; "alle" every year); every file under ``pagefind/`` it
+      fetched (script, worker, WebAssembly, entries, meta, index chunks, the first page of
+      result fragments) and ``suche.js`` are summed from disk.
     - Material's built-in search (``search/search_index.json``): the whole index, the search
       worker and its lunr language files are loaded before the first result.
     """
-    if (site_dir / "pagefind" / "pagefind-entry.json").is_file():
-        return _pagefind_search(site_dir, query)
+    if (site_dir / "suche" / "index.html").is_file() and any(
+        (site_dir / "pagefind").glob("*/pagefind-entry.json")
+    ):
+        return _search_page(site_dir, query, scope)
     index = site_dir / "search" / "search_index.json"
     if index.is_file():
         files = [index]
@@ -264,31 +268,19 @@ def search_bytes(site_dir: Path, query: str = "Baustelle") -> dict[str, Any]:
     return {"kind": "none found", "raw_bytes": 0, "wire_bytes": 0, "files": 0}
 
 
-_PAGEFIND_SCRIPT = """
-async (query) => {
-  const pagefind = await import('/pagefind/pagefind.js');
-  if (pagefind.init) { await pagefind.init(); }
-  const search = await pagefind.search(query);
-  const shown = await Promise.all(search.results.slice(0, 5).map((r) => r.data()));
-  return {
-    results: search.results.length,
-    shown: shown.length,
-    urls: performance.getEntriesByType('resource').map((e) => e.name),
-  };
-}
-"""
-
-
-def _pagefind_search(site_dir: Path, query: str) -> dict[str, Any]:
+def _search_page(site_dir: Path, query: str, scope: str) -> dict[str, Any]:
     import contextlib
     import functools
+    import re
     import threading
+    from urllib.parse import quote
 
     handler = functools.partial(_QuietHandler, directory=str(site_dir))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
+    address = f"{base}/suche/?q={quote(query)}" + (f"&zeitraum={scope}" if scope else "")
     try:
         from playwright.sync_api import sync_playwright
 
@@ -296,12 +288,15 @@ def _pagefind_search(site_dir: Path, query: str) -> dict[str, Any]:
             browser = playwright.chromium.launch(executable_path=_chromium())
             try:
                 page = browser.new_page()
-                page.goto(base + "/404.html" if (site_dir / "404.html").exists() else base + "/")
-                # Pagefind fetches from a Web Worker: its requests are in no performance entry
-                # of the page, but Playwright sees them.
+                # pagefind fetches from a Web Worker: Playwright sees those requests too
                 requested: list[str] = []
                 page.on("request", lambda request: requested.append(request.url))
-                found = page.evaluate(_PAGEFIND_SCRIPT, query)
+                page.goto(address)
+                status = page.locator("#aushang-search-status")
+                status.filter(has_text=re.compile("gefunden|found")).wait_for(timeout=120_000)
+                page.wait_for_load_state("networkidle")
+                results = page.locator(".aushang-search__result").count()
+                said = status.inner_text()
             finally:
                 browser.close()
     except Exception as exc:  # no browser here: say so rather than guess a number
@@ -316,15 +311,21 @@ def _pagefind_search(site_dir: Path, query: str) -> dict[str, Any]:
             server.shutdown()
             server.server_close()
     paths = []
-    for url in found["urls"] + requested:
-        split = urlsplit(url)
-        if split.path.startswith("/pagefind/"):
-            paths.append(site_dir / unquote(split.path).lstrip("/"))
+    for url in requested:
+        path = unquote(urlsplit(url).path)
+        if path.startswith("/pagefind/") or path.endswith("/suche.js"):
+            paths.append(site_dir / path.lstrip("/"))
     files = [p for p in dict.fromkeys(paths) if p.is_file()]
+    years = sorted(
+        {p.relative_to(site_dir / "pagefind").parts[0] for p in files if "pagefind" in p.parts}
+    )
     return {
         "kind": "pagefind",
         "query": query,
-        "results": found["results"],
+        "scope": scope or "newest years",
+        "years": years,
+        "status": said,
+        "results_shown": results,
         "raw_bytes": sum(f.stat().st_size for f in files),
         "wire_bytes": sum(gzip_size(f) for f in files),
         "files": len(files),
