@@ -23,7 +23,11 @@ What happens to one file, in order:
 5. **Resize and encode**: one WebP per width in ``widths`` that is not wider than the picture,
    from the largest to the smallest, each made from the one before it, at the quality
    ``webp_quality`` gives its width.
-6. **Store** as ``<media_dir>/<ab>/<abcdef...>-<width>.webp``, named by the SHA-256 of the
+6. **Keep to the budget**: when the variants together are larger than ``IMAGE_BYTE_BUDGET``
+   (a very detailed photo: grass, rock, foliage), all but the smallest are encoded again, from
+   the resized pixels still in memory, at lower qualities, down to ``WEBP_MAX_QUALITY_DROP``
+   below their own. Nothing is decoded twice.
+7. **Store** as ``<media_dir>/<ab>/<abcdef...>-<width>.webp``, named by the SHA-256 of the
    encoded bytes, written atomically and skipped when the file exists: processing the same
    image twice writes nothing.
 
@@ -40,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import tempfile
 import warnings
@@ -79,6 +84,32 @@ width: the last quality."""
 # for 50 % more time. With the largest variant at 1280 px, a photo at 5 still takes less time
 # than it did at 1600 px with 4.
 WEBP_METHOD: Final = 5
+
+IMAGE_BYTE_BUDGET: Final = 150_000
+"""The most bytes the variants of one image should take together: issue 8's 150 KB (of 1000
+bytes) for a photo. The typical photo stays below it at the qualities of ``WEBP_QUALITIES``
+(twelve real camera photos: median 120 KB) and is stored exactly as without a budget; only
+very detailed ones (grass, rock, foliage: up to 420 KB) are encoded again at lower qualities.
+A lower figure would lower typical photos too (at 120 KB, half of those twelve).
+``python -m fetch.bench.media_sizes`` prints the totals and the share over the budget."""
+
+WEBP_MAX_QUALITY_DROP: Final = 15
+"""How far the budget may lower a variant's quality below its ``WEBP_QUALITIES`` value: the
+floor is 45 for the 1280-px variant and 55 for the 960-px one. All lowered variants go down by
+the same amount, so the wider one stays the more compressed. Measured with SSIMULACRA2 on the
+six of those twelve photos over the budget: 15 points save 14 to 24 % of the two variants'
+bytes for 4 to 11 points of score, which leaves 37 to 67 at 1280 px and 43 to 70 at 960 px
+(50 is medium quality, 70 high); the next 5 points would save 5 to 10 % more for 2 to 6 more
+points, and 25 points down the grass of a meadow is smoothed into smears. A photo still over
+the budget at the floor is stored at the floor."""
+
+# Every quality point below the default takes 1.0 to 2.0 % off a real photo's lowered variants
+# (1.0 % for smooth pictures, 1.9 % for grass; measured from -5 to -20 points). The first guess
+# assumes 1.2 %, so it rather overshoots a little than needs another encode; later guesses use
+# the rate measured on the photo itself. Each of the six real photos over the budget took one
+# more encode of its wider variants (three fitted, three reached the floor).
+_FIRST_GUESS_BYTES_PER_QUALITY: Final = 0.012
+
 WEBP_MIME: Final = "image/webp"
 WEBP_MAX_SIDE: Final = 16383  # the format's limit: https://developers.google.com/speed/webp/faq
 
@@ -111,13 +142,15 @@ def process_image(
     *,
     widths: tuple[int, ...] = IMAGE_WIDTHS,
     max_pixels: int = MAX_PIXELS,
+    byte_budget: int | None = IMAGE_BYTE_BUDGET,
 ) -> tuple[ImageVariant, ...]:
     """Store clean WebP variants of the image in ``data`` under ``media_dir``; smallest first.
 
     There is one variant for each of ``widths`` that the upright picture is at least as wide
     as, and one at the picture's own width when it is narrower than all of them, so an image
     is never enlarged. ``max_pixels`` can lower the limit below Pillow's own
-    (``Image.MAX_IMAGE_PIXELS``), not raise it.
+    (``Image.MAX_IMAGE_PIXELS``), not raise it. ``byte_budget`` is the most bytes all variants
+    should take together (``IMAGE_BYTE_BUDGET``); ``None`` keeps the default qualities.
 
     Raises ``MediaError`` when the bytes are not an accepted, complete image of a sane size,
     and ``ArchiveError`` when a file cannot be written.
@@ -125,14 +158,21 @@ def process_image(
     if not widths or min(widths) < 1:
         raise ValueError(f"widths must be positive pixel counts, not {widths!r}")
     decoded = _decode(data, max_pixels=max_pixels, largest_width=max(widths))
-    variants: list[ImageVariant] = []
+    pictures: list[Image.Image] = []
     current = decoded.image
     for width, height in _variant_sizes(decoded.width, decoded.height, widths):
         if current.size != (width, height):
             # reducing_gap lets Pillow shrink by whole factors first: much faster from a large
             # original, and at 3 "indistinguishable" from plain resampling (Pillow's docs).
             current = current.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
-        variants.append(_save_variant(_encode_webp(current), width, height, media_dir))
+        pictures.append(current)
+    # Nothing is written before the budget has decided, so a file once stored is final.
+    variants = [
+        _save_variant(encoded, picture.width, picture.height, media_dir)
+        for picture, encoded in zip(
+            pictures, _encode_within_budget(pictures, byte_budget), strict=True
+        )
+    ]
     return tuple(sorted(variants, key=lambda variant: variant.width))
 
 
@@ -291,10 +331,42 @@ def webp_quality(width: int) -> int:
     return WEBP_QUALITIES[-1][1]
 
 
-def _encode_webp(image: Image.Image) -> bytes:
+def _encode_within_budget(pictures: list[Image.Image], byte_budget: int | None) -> list[bytes]:
+    """WebP files of ``pictures`` (largest first), together within ``byte_budget`` if they can be.
+
+    First every picture at its own quality (``webp_quality``). Over the budget, all but the
+    smallest are encoded again, their qualities lowered together by a drop estimated from the
+    bytes: the smallest is the thumbnail in listings, seen at one pixel per pixel, and holds
+    the fewest bytes (a lone variant is lowered itself). Each estimate assumes the bytes fall
+    by a steady share per quality point (``_FIRST_GUESS_BYTES_PER_QUALITY``, then the rate this
+    photo showed); the drop grows by at least one point a round and stops at
+    ``WEBP_MAX_QUALITY_DROP``: one or two more rounds of encoding, never more than fifteen.
+    """
+    encoded = [_encode_webp(picture, webp_quality(picture.width)) for picture in pictures]
+    if byte_budget is None:
+        return encoded
+    lowered = max(1, len(pictures) - 1)
+    kept = sum(len(data) for data in encoded[lowered:])
+    first = current = sum(len(data) for data in encoded[:lowered])
+    drop, rate = 0, _FIRST_GUESS_BYTES_PER_QUALITY
+    while kept + current > byte_budget and drop < WEBP_MAX_QUALITY_DROP:
+        room = byte_budget - kept
+        needed = math.log(current / room) / rate if room > 0 else WEBP_MAX_QUALITY_DROP
+        drop = min(WEBP_MAX_QUALITY_DROP, drop + max(1, math.ceil(needed)))
+        encoded[:lowered] = [
+            _encode_webp(picture, max(0, webp_quality(picture.width) - drop))
+            for picture in pictures[:lowered]
+        ]
+        current = sum(len(data) for data in encoded[:lowered])
+        if current < first:
+            rate = math.log(first / current) / drop
+    return encoded
+
+
+def _encode_webp(image: Image.Image, quality: int) -> bytes:
     buffer = BytesIO()
     try:
-        image.save(buffer, format="WEBP", quality=webp_quality(image.width), method=WEBP_METHOD)
+        image.save(buffer, format="WEBP", quality=quality, method=WEBP_METHOD)
     except (OSError, ValueError) as error:
         raise MediaError(f"cannot encode a {image.width}x{image.height} WebP: {error}") from error
     return buffer.getvalue()

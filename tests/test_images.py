@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import re
 import shutil
 import struct
@@ -20,12 +21,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image, ImageFile
+from PIL import Image, ImageChops, ImageFile
 
 from fetch.bench.media_sizes import realistic_photo
-from fetch.demo.photos import make_photo
+from fetch.demo.photos import draw_scene, make_photo
 from fetch.errors import MediaError
-from fetch.images import IMAGE_WIDTHS, probe_image, process_image, webp_quality
+from fetch.images import (
+    IMAGE_BYTE_BUDGET,
+    IMAGE_WIDTHS,
+    WEBP_MAX_QUALITY_DROP,
+    WEBP_METHOD,
+    probe_image,
+    process_image,
+    webp_quality,
+)
 from fetch.model import ImageVariant
 
 VARIANT_PATH = re.compile(r"^(?P<fan>[0-9a-f]{2})/(?P<digest>[0-9a-f]{32})-(?P<width>\d+)\.webp$")
@@ -461,6 +470,108 @@ def test_a_sixteen_bit_greyscale_png_keeps_its_tones(tmp_path: Path) -> None:
     (variant,) = process_image(data, tmp_path)
 
     assert close_to(corner_colour(opened(tmp_path, variant), "top-left"), (128, 128, 128), 4)
+
+
+# -- the byte budget -------------------------------------------------------------------------
+
+
+def grainy_photo(seed: str, grain: float, fmt: str = "PNG", **options: Any) -> bytes:
+    """A 1280x960 street scene under pixel-fine grain (gravel, grass in sun, a noisy sensor).
+
+    ``grain`` is the noise's share of the full range. A PNG keeps the pixels exactly, and at
+    1280 px the widest variant is made of these very pixels, so a test can encode them itself.
+    """
+    rng = random.Random(seed)  # noqa: S311 (a reproducible test picture, not a secret)
+    width, height = 1280, 960
+    noise = Image.frombytes("L", (width, height), rng.randbytes(width * height))
+    grey = noise.point(lambda value: round(128 + (value - 128) * grain))
+    scene = draw_scene(seed, width, height)
+    picture = ImageChops.add(scene, Image.merge("RGB", [grey] * 3), scale=1.0, offset=-128)
+    return encode(picture, fmt, **options)
+
+
+def stored_bytes(media_dir: Path, variants: tuple[ImageVariant, ...]) -> int:
+    return sum((media_dir / variant.path).stat().st_size for variant in variants)
+
+
+def test_a_detailed_photo_is_encoded_again_until_it_fits_the_budget(tmp_path: Path) -> None:
+    """Issue 8: a photo over 150 KB at the default qualities is stored within the budget; the
+    smallest variant (the thumbnail) is left as it was, and nothing encoded on the way is kept."""
+    data = grainy_photo("kies", grain=0.105)
+    unlimited = process_image(data, tmp_path / "unlimited", byte_budget=None)
+    assert stored_bytes(tmp_path / "unlimited", unlimited) > IMAGE_BYTE_BUDGET, (
+        "the test photo fits at the default qualities, so this test could not fail; more grain"
+    )
+    media_dir = tmp_path / "media"
+
+    variants = process_image(data, media_dir)
+
+    assert [(v.width, v.height) for v in variants] == [(v.width, v.height) for v in unlimited]
+    assert stored_bytes(media_dir, variants) <= IMAGE_BYTE_BUDGET
+    assert variants[0] == unlimited[0]
+    for lowered, default in zip(variants[1:], unlimited[1:], strict=True):
+        assert (media_dir / lowered.path).stat().st_size < (
+            tmp_path / "unlimited" / default.path
+        ).stat().st_size
+    files = snapshot(media_dir)
+    assert len(files) == 3
+    assert process_image(data, media_dir) == variants
+    assert snapshot(media_dir) == files
+
+
+def test_a_photo_too_detailed_for_the_budget_stops_at_the_floor_quality(tmp_path: Path) -> None:
+    """Quality never sinks into mush: coarse grain that no sane quality fits into 150 KB is
+    stored at the floor, the widest variant exactly its pixels at 15 points below 60."""
+    floor = webp_quality(1280) - WEBP_MAX_QUALITY_DROP
+    assert floor >= 45, "below 45 grass and gravel turn into smears (fetch/images.py)"
+    data = grainy_photo("schotter", grain=0.3)
+    pixels = Image.open(BytesIO(data)).convert("RGB")
+
+    variants = process_image(data, tmp_path)
+
+    assert [v.width for v in variants] == list(IMAGE_WIDTHS)
+    assert stored_bytes(tmp_path, variants) > IMAGE_BYTE_BUDGET
+    stored = (tmp_path / variants[-1].path).read_bytes()
+    assert stored == encode(pixels, "WEBP", quality=floor, method=WEBP_METHOD)
+
+
+def test_a_plain_photo_keeps_the_default_qualities(tmp_path: Path) -> None:
+    """Under the budget nothing changes: the same files as without a budget, the widest
+    variant exactly its pixels at the quality webp_quality gives 1280 px."""
+    data = make_photo("rathaus-klar", width=1280, height=960, fmt="PNG", exif=False, gps=False)
+    pixels = Image.open(BytesIO(data)).convert("RGB")
+
+    variants = process_image(data, tmp_path / "media")
+
+    assert variants == process_image(data, tmp_path / "unlimited", byte_budget=None)
+    assert stored_bytes(tmp_path / "media", variants) <= IMAGE_BYTE_BUDGET
+    stored = (tmp_path / "media" / variants[-1].path).read_bytes()
+    assert stored == encode(pixels, "WEBP", quality=webp_quality(1280), method=WEBP_METHOD)
+
+
+def test_no_metadata_survives_the_budget(tmp_path: Path, exiftool: str) -> None:
+    """The variants encoded again to fit the budget are as clean as the first encodes."""
+    tagged = Image.open(BytesIO(make_photo("budget-tags", xmp=True, icc=True, comment=True)))
+    grainy = Image.open(BytesIO(grainy_photo("moos", grain=0.105)))
+    metadata = {key: tagged.info[key] for key in ("exif", "xmp", "icc_profile", "comment")}
+    data = encode(grainy, "JPEG", quality=95, **metadata)
+    original = tmp_path / "original.jpg"
+    original.write_bytes(data)
+    unlimited = process_image(data, tmp_path / "unlimited", byte_budget=None)
+    assert stored_bytes(tmp_path / "unlimited", unlimited) > IMAGE_BYTE_BUDGET
+    media_dir = tmp_path / "media"
+
+    variants = process_image(data, media_dir)
+
+    (before,) = read_tags(exiftool, original)
+    missing = {"EXIF", "GPS", "XMP", "ICC", "comment"} - set(metadata_kinds(before))
+    assert not missing, f"the test photo lacks {missing}, so this test could not fail"
+    assert stored_bytes(media_dir, variants) <= IMAGE_BYTE_BUDGET
+    for variant, after in zip(
+        variants, read_tags(exiftool, *(media_dir / v.path for v in variants)), strict=True
+    ):
+        assert metadata_kinds(after) == {}, f"{variant.path} still carries metadata"
+        assert after["File:FileType"] == "WEBP"
 
 
 # -- the demo photos -------------------------------------------------------------------------
