@@ -6,6 +6,8 @@ headless Chromium and with the Nu HTML Checker:
 - the Nu HTML Checker finds no error in any built page;
 - no horizontal scrolling at 320 CSS pixels, even with a 200-character URL and a long hashtag;
 - every control on the home page is reachable with the Tab key and shows a visible focus;
+- at 320 CSS pixels the nav works from the keyboard: the theme's drawer on a static page, the
+  wrapped tabs on a generated one (which has no drawer, ``fetch.site.lean``);
 - with "reduce motion" nothing animates; nothing plays by itself.
 
 axe-core and vnu-jar come from npm, pinned in tests/package-lock.json; ``make test`` installs
@@ -286,11 +288,12 @@ def test_nothing_plays_by_itself(demo_site: Path, pages: dict[str, str], browser
 
 
 def test_the_menu_on_a_narrow_screen_opens_from_the_keyboard(browser_page: Any) -> None:
-    """At 320 px (or 400 % zoom) the nav is in a drawer behind the menu button: Tab reaches the
-    button first, Space opens the drawer, and Tab goes on into the nav."""
+    """At 320 px (or 400 % zoom) a static page's nav is in the theme's drawer behind the menu
+    button: Tab reaches the button first, Space opens the drawer, and Tab goes on into the
+    nav."""
     page = browser_page.page
     page.set_viewport_size({"width": 320, "height": 640})
-    browser_page.goto("")
+    browser_page.goto("about/impressum/")
     page.keyboard.press("Tab")
     focused = page.evaluate("[document.activeElement.id, document.activeElement.ariaLabel]")
     assert focused == ["__drawer", "Navigation"]
@@ -305,3 +308,42 @@ def test_the_menu_on_a_narrow_screen_opens_from_the_keyboard(browser_page: Any) 
         page.keyboard.press("Tab")
         reached.append(page.evaluate("document.activeElement.textContent.trim()"))
     assert "Archiv" in reached
+
+
+NARROW_FOCUS_SCRIPT = """() => {
+    const el = document.activeElement;
+    const box = el.getBoundingClientRect();
+    return {text: el.textContent.trim(), tab: el.matches(".md-tabs__link"),
+            logo: el.matches(".md-header .md-logo"),
+            inside: box.left >= 0 && box.right <= innerWidth && box.top >= 0
+                && box.bottom <= innerHeight && box.width > 0 && box.height > 0,
+            ring: getComputedStyle(el).outlineStyle !== "none"};
+}"""
+
+
+@pytest.mark.parametrize("path", ["beitrag/stadt/112400000000000113/", "archiv/", ""])
+def test_the_tabs_on_a_narrow_screen_are_reachable_from_the_keyboard(
+    path: str, browser_page: Any
+) -> None:
+    """At 320 px a generated page (post, overview, home) has no drawer: the logo and the tabs
+    stay in view, the tabs wrapped onto several lines, and Tab reaches each of them first,
+    visible and with a focus ring; Enter follows the link."""
+    page = browser_page.page
+    page.set_viewport_size({"width": 320, "height": 640})
+    browser_page.goto(path)
+    tabs = page.evaluate(
+        "[...document.querySelectorAll('.md-tabs__link')].map(e => e.textContent.trim())"
+    )
+    assert len(tabs) >= 5 and "Hashtags" in tabs
+    assert page.evaluate("document.querySelector('#__drawer, label[for=__drawer]')") is None
+    stops = []
+    for _ in range(len(tabs) + 1):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate(NARROW_FOCUS_SCRIPT))
+    assert [stop for stop in stops if not (stop["inside"] and stop["ring"])] == []
+    assert stops[0]["logo"], stops[0]
+    assert [stop["text"] for stop in stops[1:] if stop["tab"]] == tabs
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.locator(".md-tabs__link", has_text="Hashtags").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/hashtag/")

@@ -10,13 +10,19 @@ content. Every generated page is then a frame filled in by a string join: its re
 to CSS and JS are right because the frame comes from the same depth, and a nav page's frame
 marks it as the current nav entry.
 
-The frame already carries the privacy policy (``fetch.site.privacy.with_policy``): the
-Content-Security-Policy holds the hashes of the theme's inline scripts, which are the same on
+Before it is cut, each placeholder page is made lean (``fetch.site.lean``): what only the
+theme's JavaScript uses (its scripts, the palette form, the drawer, hidden sidebars) is taken
+out, once per frame, and a small script of ours makes the colour scheme follow the system's.
+The static pages keep the theme's full page.
+
+The frame carries the privacy policy (``fetch.site.privacy.with_policy``): the
+Content-Security-Policy holds the hashes of the frame's inline scripts, which are the same on
 every page of a depth. Our content brings no inline script; a page whose content loads
 pagefind gets its own policy when it is filled (``Frame.fill``).
 
 Nothing here depends on material's internals beyond its producing a full HTML page from a
-Markdown page: another mkdocs-compatible generator (Zensical) produces frames the same way.
+Markdown page (the lean step finds the theme's parts by their markup and leaves alone what it
+does not find): another mkdocs-compatible generator (Zensical) produces frames the same way.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from typing import Any
 import yaml
 
 from ..errors import AushangError
+from .lean import lean_page
 from .privacy import uses_pagefind, with_policy
 
 FRAME_DIR = "aushang-rahmen"
@@ -174,10 +181,11 @@ def add_placeholders(docs: Path, depth: int, nav_pages: list[str]) -> dict[str, 
 def cut_frames(
     theme_site: Path, placeholders: dict[str, str], site_url: str, media_url: str = ""
 ) -> dict[str, Frame]:
-    """The frames from the built placeholder pages, each with its privacy policy set."""
+    """The frames from the built placeholder pages, made lean (``fetch.site.lean``), each with
+    its privacy policy set."""
     frames = {}
     for key, url in placeholders.items():
-        page = (theme_site / url / "index.html").read_text(encoding="utf-8")
+        page = lean_page((theme_site / url / "index.html").read_text(encoding="utf-8"), url)
         policed = with_policy(page, media_url=media_url or None)
         frames[key] = Frame.cut(policed, url, site_url, media_url)
     return frames
