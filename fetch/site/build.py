@@ -67,7 +67,7 @@ from .render import (
     tag_names,
     thread_map,
 )
-from .reports import AltTextReport, missing_alt_text, write_alt_text_report
+from .reports import AltTextGap, AltTextReport, missing_alt_text, write_alt_text_report
 from .search import SearchIndexReport, build_search_indexes
 from .shell import (
     NAV_PAGE_META,
@@ -369,7 +369,7 @@ def build_site(
         if search is not None:
             for year in search.years:
                 written.extend(p for p in (site_dir / "pagefind" / year).rglob("*") if p.is_file())
-        lacking = [_parse(archive, posts_dir, entry) for entry in ordered if entry.alt_missing]
+        lacking = [AltTextGap(*entry.alt_gap) for entry in ordered if entry.alt_gap]
         alt_text = write_alt_text_report(
             lacking,
             build_dir / "reports",
@@ -471,10 +471,6 @@ def build_frames(
     return frames, placeholders
 
 
-def _parse(archive: Archive, posts_dir: Path, entry: Entry) -> Post:
-    return archive.parse_post((posts_dir / entry.file).read_bytes(), posts_dir / entry.file)
-
-
 def _page_digest(page: Page, frame_key: str) -> str:
     digest = hashlib.sha256()
     for part in (frame_key, page.title, page.description, json.dumps(page.feeds), page.body):
@@ -533,6 +529,7 @@ def new_entry(post: Post, file: str, renderer: Renderer) -> Entry:
         tag_slugs=list(dict.fromkeys(hashtag_slug(t) for t in tags)),
         media=media_of(post),
         alt_missing=missing_alt_text(post),
+        alt_gap=list(vars(AltTextGap.of(post)).values()) if missing_alt_text(post) else None,
     )
 
 

@@ -20,6 +20,32 @@ ALT_TEXT_REPORT = "alt-text.md"
 
 
 @dataclass(frozen=True)
+class AltTextGap:
+    """What the report says of one post whose images lack descriptions: the build keeps it in
+    its catalog, so writing the report reads no post file."""
+
+    published: str
+    account: str
+    platform: str
+    missing: int  # images without description
+    media: int  # images and video posters in all
+    original: str  # the post on its platform
+    page: str  # its page on the site, relative to the root
+
+    @classmethod
+    def of(cls, post: Post) -> AltTextGap:
+        return cls(
+            published=post.published,
+            account=post.account,
+            platform=post.platform,
+            missing=missing_alt_text(post),
+            media=len(post.media),
+            original=post.url,
+            page=post_url(post),
+        )
+
+
+@dataclass(frozen=True)
 class AltTextReport:
     path: Path
     posts: int  # posts with at least one image without description
@@ -32,16 +58,16 @@ def missing_alt_text(post: Post) -> int:
 
 
 def write_alt_text_report(
-    posts: list[Post],
+    gaps: list[AltTextGap],
     folder: Path,
     *,
     account_names: dict[str, str],
     timezone: str,
     site_url: str = "",
 ) -> AltTextReport:
-    lacking = [p for p in posts if missing_alt_text(p)]
-    lacking.sort(key=lambda p: (p.published, p.id), reverse=True)
-    images = sum(missing_alt_text(p) for p in lacking)
+    lacking = [gap for gap in gaps if gap.missing]
+    lacking.sort(key=lambda gap: (gap.published, gap.page), reverse=True)
+    images = sum(gap.missing for gap in lacking)
     lines = [
         "# Bilder ohne Bildbeschreibung",
         "",
@@ -61,18 +87,18 @@ def write_alt_text_report(
             "| Datum | Konto | Plattform | Bilder ohne Beschreibung | Original | Im Archiv |",
             "|---|---|---|---|---|---|",
         ]
-        for post in lacking:
-            source = registry.get(post.platform)
-            archive_link = f"{site_url}{post_url(post)}" if site_url else post_url(post)
+        for gap in lacking:
+            source = registry.get(gap.platform)
+            archive_link = f"{site_url}{gap.page}" if site_url else gap.page
             lines.append(
                 "| "
                 + " | ".join(
                     [
-                        format_date_de(post.published, timezone),
-                        _cell(account_names.get(post.account, post.account)),
-                        _cell(source.label if source else post.platform),
-                        f"{missing_alt_text(post)} von {len(post.media)}",
-                        f"<{post.url}>" if post.url else "",
+                        format_date_de(gap.published, timezone),
+                        _cell(account_names.get(gap.account, gap.account)),
+                        _cell(source.label if source else gap.platform),
+                        f"{gap.missing} von {gap.media}",
+                        f"<{gap.original}>" if gap.original else "",
                         f"`{archive_link}`",
                     ]
                 )
