@@ -90,7 +90,11 @@ def test_month_account_platform_and_hashtag_pages_hold_exactly_their_posts(
         found: set[str] = set()
         pages = [directory / "index.html", *sorted(directory.glob("seite/*/index.html"))]
         for page in pages:
-            for link in _soup(page).select(".aushang-feed > article .aushang-post__date"):
+            soup = _soup(page)
+            # the timeline and accounts show teasers; hashtags, months, platforms index lines
+            links = soup.select(".aushang-feed > article .aushang-post__date")
+            links += soup.select("ol.aushang-index > li > a")
+            for link in links:
                 found.add(link["href"].rstrip("/").split("beitrag/", 1)[1])
         return found
 

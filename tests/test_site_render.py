@@ -83,7 +83,7 @@ def test_mastodon_and_plain_text_hashtags_link_to_our_hashtag_pages() -> None:
     # spellings of one tag share one page, which lists both posts
     assert "hashtag/stadtfest/index.md" in files
     listing = page(files, "hashtag/stadtfest/index.md")
-    assert len(listing.select(".aushang-feed > article")) == 2
+    assert len(listing.select("ol.aushang-index > li")) == 2
     assert listing.select_one("h1").get_text() == "Beiträge mit #Stadtfest"
 
 
@@ -313,10 +313,15 @@ def test_browsing_pages_per_account_platform_month_and_hashtag() -> None:
     assert months == {"Juli 2026": "(3 Beiträge)", "Juni 2026": "(4 Beiträge)"}
     june = page(files, "archiv/2026/06/index.md")
     assert june.select_one("h1").get_text() == "Juni 2026"
+    # a month lists its posts as index lines, three times posts_per_page to a page
+    lines = june.select("ol.aushang-index > li")
+    assert len(lines) == 4
+    assert not [path for path in files if path.startswith("archiv/2026/06/seite/")]
+    first = lines[0]
+    assert first.select_one("time")["datetime"] == "2026-06-07T08:00:00+00:00"
+    assert first.select_one("a")["href"] == "../../../beitrag/stadt/6/"
     # posts_per_page is 3, pages count from the oldest post: the newest full page and the
     # posts after it are the listing's first page, the older full pages are numbered
-    assert len(june.select(".aushang-feed > article")) == 4
-    assert not [path for path in files if path.startswith("archiv/2026/06/seite/")]
     assert len(page(files, "index.md").select(".aushang-feed > article")) == 4
     assert len(page(files, "seite/1/index.md").select(".aushang-feed > article")) == 3
     assert "seite/2/index.md" not in files
@@ -326,6 +331,47 @@ def test_browsing_pages_per_account_platform_month_and_hashtag() -> None:
         == "Alle Beiträge von Stadt Musterstadt (YouTube) auf YouTube, neueste zuerst."
     )
     assert "Noch keine Beiträge." in empty.get_text()
+
+
+def test_index_lines_name_day_account_and_text_and_hold_three_pages_of_teasers() -> None:
+    long_text = "Sperrung " + "der Ringstraße wegen Bauarbeiten " * 10
+    posts = [
+        post(str(i), published=f"2026-06-{i + 1:02d}T08:00:00+00:00", text_html=f"<p>Nr. {i}</p>")
+        for i in range(19)
+    ]
+    posts[18] = post("18", published="2026-06-19T08:00:00+00:00", text_html=f"<p>{long_text}</p>")
+    posts[17] = post(
+        "17",
+        published="2026-06-18T08:00:00+00:00",
+        content_warning="Unfall",
+        text_html="<p>Details des Unfalls</p>",
+    )
+    posts[16] = post(
+        "16", published="2026-06-17T08:00:00+00:00", language="en", text_html="<p>Hello</p>"
+    )
+    files = render_site(posts, CONTEXT)
+    june = page(files, "archiv/2026/06/index.md")
+    lines = june.select("ol.aushang-index > li")
+    # 19 posts, 9 lines to a page (3 x posts_per_page): the newest full page and the rest
+    assert len(lines) == 10
+    assert len(page(files, "archiv/2026/06/seite/1/index.md").select("ol > li")) == 9
+    assert "archiv/2026/06/seite/2/index.md" not in files
+    # the timeline keeps teasers, 3 to a page
+    assert len(page(files, "index.md").select(".aushang-feed > article")) == 4
+    assert "seite/5/index.md" in files
+    newest, warned, english = lines[0], lines[1], lines[2]
+    assert newest.select_one("time").get_text() == "19. Juni 2026"
+    assert "Stadt Musterstadt" in newest.select_one(".aushang-index__meta").get_text()
+    link = newest.select_one("a")
+    assert link["href"] == "../../../beitrag/stadt/18/"
+    assert link.get_text().startswith("Sperrung der Ringstraße")
+    assert link.get_text().endswith(" …") and len(link.get_text()) <= 120
+    # a content warning stands in for the text, as in the teaser
+    assert warned.select_one("a").get_text() == "Inhaltswarnung: Unfall"
+    assert "Details" not in warned.get_text()
+    # a post in another language says so on its text
+    assert english.select_one("a")["lang"] == "en"
+    assert newest.select_one("a").get("lang") is None
 
 
 def test_front_matter_survives_emoji_and_quotes() -> None:

@@ -303,7 +303,8 @@ def build_site(
         for post_id, view in zip(group, thread_views, strict=True):
             if post_id in dirty:
                 listed = renderer.teaser(view)
-                entries[post_id].teaser, entries[post_id].day = listed.teaser, listed.day
+                entry = entries[post_id]
+                entry.teaser, entry.day, entry.line = listed.teaser, listed.day, listed.line
             emit(renderer.post_page(view, thread_views))
         for post_id in group:
             views.pop(post_id, None)

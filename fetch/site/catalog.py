@@ -52,6 +52,7 @@ class Entry:
     env: list[Any] = field(default_factory=list)  # what else its teaser depends on
     teaser: str = ""
     day: str = ""
+    line: str = ""
 
     def listed(self) -> Listed:
         return Listed(
@@ -62,6 +63,7 @@ class Entry:
             tag_slugs=tuple(self.tag_slugs),
             teaser=self.teaser,
             day=self.day,
+            line=self.line,
         )
 
 

@@ -88,6 +88,10 @@ class SiteContext:
 BASE = "\x1a"
 # A post's text up to this many characters is shown whole in listings, a longer one shortened.
 TEASER_CHARS = 280
+# An index line (hashtag, month and platform listings) holds this much of the text, and a page
+# of lines holds LINES_PER_TEASER times as many posts as a page of teasers.
+LINE_CHARS = 120
+LINES_PER_TEASER = 3
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,7 @@ class Listed:
     tag_slugs: tuple[str, ...]
     teaser: str
     day: str
+    line: str = ""  # the post in an index: one line (templates/line.html)
 
 
 @dataclass(frozen=True)
@@ -249,6 +254,7 @@ class Renderer:
             for name in ("post_page.html", "listing.html", "overview.html", "search.html")
         }
         self._teaser = self.env.get_template("teaser.html")
+        self._line = self.env.get_template("line.html")
 
     # -- views ---------------------------------------------------------------------------------
     def view(self, post: Post, urls: dict[str, str]) -> PostView:
@@ -416,6 +422,21 @@ class Renderer:
                 extras=extras,
             )
         ).strip()
+        day = self._date_only(post.published)
+        summary = post.title or post.content_warning or plain
+        if len(summary) > LINE_CHARS:
+            summary = summary[: LINE_CHARS - 1].rsplit(" ", 1)[0] + " …"
+        if post.content_warning and not post.title:
+            summary = f"{t['content_warning']}: {summary}"
+        line = _tidy(
+            self._line.render(
+                p=view,
+                base=BASE,
+                day=day,
+                summary=summary or t["permalink"],
+                extras=extras,
+            )
+        ).strip()
         return Listed(
             id=post.id,
             account=post.account,
@@ -423,7 +444,8 @@ class Renderer:
             month=view.month,
             tag_slugs=view.tag_slugs,
             teaser=html,
-            day=self._date_only(post.published),
+            day=day,
+            line=line,
         )
 
     def listing_pages(
@@ -437,6 +459,7 @@ class Renderer:
         announce: bool = True,
         search_form: bool = False,
         frame: str = "",
+        lines: bool = False,
     ) -> Iterator[Page]:
         """The pages of a listing (``items`` newest first), numbered from the oldest post.
 
@@ -445,8 +468,12 @@ class Renderer:
         full pages are ``<directory>seite/<n>/``, page 1 holding the oldest posts. A new post
         therefore changes the first page and at most one numbered page; every other page of
         a long archive stays as it was, byte for byte.
+
+        ``lines``: the posts as index lines (``Listed.line``), ``LINES_PER_TEASER`` times as
+        many to a page; the timeline and the accounts' pages show teasers, the hashtags',
+        months' and platforms' pages, which are for finding a post, show lines.
         """
-        size = self.context.posts_per_page
+        size = self.context.posts_per_page * (LINES_PER_TEASER if lines else 1)
         total = len(items)
         full, rest = divmod(total, size)
         newest_count = rest + size if full else rest
@@ -485,7 +512,11 @@ class Renderer:
                 "listing.html",
                 heading=heading,
                 intro=intro if number == 0 else "",
-                teasers=[Markup(item.teaser.replace(BASE, base)) for item in chunk],  # noqa: S704 (our own rendered teasers)
+                teasers=[
+                    Markup((item.line if lines else item.teaser).replace(BASE, base))  # noqa: S704 (our own rendered teasers)
+                    for item in chunk
+                ],
+                lines=lines,
                 no_posts=not chunk,
                 pagination=pagination,
                 feeds=feeds or [],
@@ -706,6 +737,7 @@ def listing_pages(renderer: Renderer, listed: list[Listed]) -> Iterator[Page]:
                 directory=platform_url(platform),
                 title=t["platform_title"].format(platform=label),
                 intro=t["platform_intro"].format(platform=label),
+                lines=True,
             )
         )
     account_sections = []
@@ -751,6 +783,7 @@ def listing_pages(renderer: Renderer, listed: list[Listed]) -> Iterator[Page]:
                 directory=hashtag_url(tag_slug),
                 title=t["hashtag_title"].format(tag=tag),
                 intro=t["hashtag_intro"].format(tag=tag),
+                lines=True,
             )
         )
     yield from (
@@ -788,6 +821,7 @@ def listing_pages(renderer: Renderer, listed: list[Listed]) -> Iterator[Page]:
                 directory=month_url(year, month),
                 title=name,
                 intro=t["month_intro"].format(month=name),
+                lines=True,
             )
         )
     years: dict[int, list[tuple[int, int]]] = defaultdict(list)
