@@ -224,6 +224,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         _config(args), strict=not args.no_strict, allow_drop=args.allow_drop, full=args.full
     )
     print(report.summary())
+    if os.environ.get("GITHUB_OUTPUT"):
+        # for the hourly workflow: publish (and cache) the site only when more than the
+        # status page changed (.github/workflows/mirror.yml)
+        with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as output:
+            output.write(f"site-changed={'true' if report.changed else 'false'}\n")
     return 0
 
 

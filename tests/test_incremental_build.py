@@ -163,3 +163,18 @@ def test_media_on_another_host_are_linked_there_and_allowed_only_as_images(
     assert f'url="{media_url}' in feed
     # the files to upload to the media host are still collected in site/media
     assert any((config.site_dir / "media").rglob("*.webp"))
+
+
+def test_the_build_tells_the_workflow_whether_more_than_the_status_page_changed(
+    built: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: DemoServer
+) -> None:
+    from fetch.cli import main
+
+    output = tmp_path / "github-output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    assert main(["--config", str(built.path), "build"]) == 0
+    assert output.read_text(encoding="utf-8") == "site-changed=false\n"
+    server.mastodon.add_post("stadt", new_post("112999000000000009", 2, "Neu"))
+    assert run_fetch(built, clock=clock).exit_code == 0
+    assert main(["--config", str(built.path), "build"]) == 0
+    assert output.read_text(encoding="utf-8").splitlines()[-1] == "site-changed=true"

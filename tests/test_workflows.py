@@ -3,6 +3,7 @@ mirror lives by checked on the parsed YAML (rights, pins, triggers, secrets, con
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -153,3 +154,44 @@ def test_make_test_lints_the_workflows() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert re.search(r"^test:.*\blint-workflows\b", makefile, re.MULTILINE)
     assert re.search(r"^lint-workflows:.*\n\t.*zizmor --offline", makefile, re.MULTILINE)
+
+
+def _publish_decision(tmp_path: Path, hour: str, **env: str) -> str:
+    """Run the mirror's step "Veröffentlichen nötig?" as Actions would, at ``hour`` (UTC)."""
+    step = next(s for s in _load(MIRROR)["jobs"]["mirror"]["steps"] if s.get("id") == "publish")
+    fake = tmp_path / "bin"
+    fake.mkdir(exist_ok=True)
+    (fake / "date").write_text(f"#!/bin/sh\necho {hour}\n", encoding="utf-8")
+    (fake / "date").chmod(0o755)
+    output = tmp_path / "output"
+    output.write_text("", encoding="utf-8")
+    environ = {
+        "PATH": f"{fake}:{os.environ['PATH']}",
+        "GITHUB_OUTPUT": str(output),
+        "SITE_CHANGED": "false",
+        "FETCH_EXIT": "0",
+        "EVENT": "schedule",
+        **env,
+    }
+    subprocess.run(["bash", "-e", "-c", step["run"]], env=environ, check=True, capture_output=True)
+    return output.read_text(encoding="utf-8").strip()
+
+
+def test_the_site_is_published_and_cached_only_when_more_than_the_status_page_changed(
+    tmp_path: Path,
+) -> None:
+    steps = _load(MIRROR)["jobs"]["mirror"]["steps"]
+    build = next(s for s in steps if s.get("id") == "build")
+    assert "aushang build" in build["run"]
+    save = next(s for s in steps if "actions/cache/save@" in s.get("uses", ""))
+    assert save["if"] == "${{ steps.build.outputs.site-changed == 'true' }}"
+    upload = next(s for s in steps if "upload-pages-artifact" in s.get("uses", ""))
+    assert upload["if"] == "${{ steps.publish.outputs.publish == 'true' }}"
+    assert _load(MIRROR)["jobs"]["deploy"]["if"] == "${{ needs.mirror.outputs.publish == 'true' }}"
+    # nothing new at 05:17: not published; at 06:17 the status page is due
+    assert _publish_decision(tmp_path, "05") == "publish=false"
+    assert _publish_decision(tmp_path, "06") == "publish=true"
+    assert _publish_decision(tmp_path, "08") == "publish=false"  # 08, not octal
+    assert _publish_decision(tmp_path, "05", SITE_CHANGED="true") == "publish=true"
+    assert _publish_decision(tmp_path, "05", FETCH_EXIT="1") == "publish=true"
+    assert _publish_decision(tmp_path, "05", EVENT="workflow_dispatch") == "publish=true"

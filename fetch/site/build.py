@@ -108,6 +108,9 @@ class BuildReport:
     written: int = 0
     removed: int = 0
     full: bool = True
+    # anything besides the status page (which shows the time of the run) written or removed:
+    # the hourly workflow publishes the site only then, or when the status page is due
+    changed: bool = True
 
     def summary(self) -> str:
         """One line for the build output, with where the alt-text report is."""
@@ -411,12 +414,17 @@ def build_site(
         written=len(written),
         removed=len(removed_pages),
         full=fresh,
+        changed=fresh
+        or bool(removed_pages)
+        or any(path != site_dir / STATUS_PAGE for path in written),
     )
 
 
 # A cold build parses every post; above this many changed posts they are not kept in memory
 # after their catalog entry is made, but parsed again thread by thread as their pages are made.
 KEEP_PARSED = 2_000
+
+STATUS_PAGE = "status/index.html"
 
 # Kinds of files in the manifest, by the prefix of their digest: the theme's static files and
 # the listings and feeds, which are kept as they are when no post changed.
