@@ -51,7 +51,10 @@ def built(tmp_path: Path, server: DemoServer) -> Any:
 
 def test_a_run_with_nothing_new_writes_only_the_status_page(built: Any) -> None:
     before = tree_bytes(built.site_dir)
+    catalog = built.path.parent / "build" / "state" / "catalog.json"
+    saved = catalog.stat().st_mtime_ns
     report = build_site(built)
+    assert catalog.stat().st_mtime_ns == saved  # nothing learned, nothing rewritten
     assert not report.full
     assert report.written <= 1 and report.removed == 0  # the status page, if its minute changed
     after = tree_bytes(built.site_dir)

@@ -398,10 +398,22 @@ def build_site(
         )
         if warning:
             log.warning("%s", warning)
+    # The catalog is rewritten only when it learned something: at 100,000 posts it is some
+    # 250 MB of JSON, and a run with nothing new must stay cheap. The status page's digest
+    # alone (it shows the time) is not worth it: that page is written again anyway.
+    learned = (
+        fresh
+        or posts_changed
+        or bool(dirty)
+        or scan.files != catalog.files
+        or _without(new_manifest, STATUS_PAGE) != _without(manifest, STATUS_PAGE)
+        or not catalog_path.is_file()
+    )
     catalog.files = scan.files
     catalog.entries = entries
     catalog.manifest = new_manifest
-    catalog.save(catalog_path)
+    if learned:
+        catalog.save(catalog_path)
     return BuildReport(
         posts=len(ordered),
         pages=len(made),
@@ -478,6 +490,10 @@ def build_frames(
     run_mkdocs(mkdocs_file, strict=False)
     frames = cut_frames(theme_site, placeholders, config.site.url, config.site.media_url)
     return frames, placeholders
+
+
+def _without(mapping: dict[str, str], key: str) -> dict[str, str]:
+    return {k: v for k, v in mapping.items() if k != key}
 
 
 def _page_digest(page: Page, frame_key: str) -> str:
