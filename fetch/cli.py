@@ -170,7 +170,9 @@ def setup_logging(level: int) -> None:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    return load_config(Path(args.config))
+    # absolute: the build's catalog key holds the config as loaded, and `aushang build` and
+    # `aushang --config /path/aushang.yml build` must find the same catalog
+    return load_config(Path(args.config).absolute())
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
