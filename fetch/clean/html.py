@@ -14,6 +14,7 @@ archived; the site then trusts it (see ``fetch.model``).
 
 from __future__ import annotations
 
+import functools
 import re
 from html import escape, unescape
 from html.parser import HTMLParser
@@ -353,12 +354,16 @@ class _TextCollector(HTMLParser):
         self.parts.append(data if self.preformatted else _SPACES.sub(" ", data))
 
 
+@functools.lru_cache(maxsize=1024)
 def html_to_text(html: str) -> str:
     """Plain text of ``html`` after sanitizing: paragraphs apart by a blank line, list items and
     ``<br>`` one a line, entities read, runs of spaces collapsed (in ``<pre>`` too).
 
     A link whose text is its own URL (Mastodon's, shortened with ``invisible`` and ``ellipsis``
     spans) comes out as the whole, cleaned URL.
+
+    Cached: the build asks for the same post's text three times in a row (its title, its
+    description, its teaser), and sanitizing is the dear part.
     """
     collector = _TextCollector()
     collector.feed(sanitize_html(html))
