@@ -88,6 +88,12 @@ class Catalog:
     def load(cls, path: Path, key: str) -> Catalog:
         """The stored catalog when it was made with ``key``; else an empty one."""
         try:
+            # save() writes version and key first: a catalog of another key (new code, new
+            # config) is dropped without parsing its hundreds of megabytes
+            with path.open("rb") as stream:
+                head = stream.read(200)
+            if f'"key":"{key}"'.encode() not in head:
+                return cls(key=key)
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("version") != CATALOG_VERSION or data.get("key") != key:
                 return cls(key=key)
