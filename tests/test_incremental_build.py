@@ -181,3 +181,37 @@ def test_the_build_tells_the_workflow_whether_more_than_the_status_page_changed(
     assert run_fetch(built, clock=clock).exit_code == 0
     assert main(["--config", str(built.path), "build"]) == 0
     assert output.read_text(encoding="utf-8").splitlines()[-1] == "site-changed=true"
+
+
+def test_a_large_catalog_survives_saving_in_slices(tmp_path: Path) -> None:
+    from fetch.site.catalog import Catalog, Entry, FileState
+
+    catalog = Catalog(key="abc123")
+    for number in range(4_500):  # more than two slices of the writer
+        post_id = f"mastodon:stadt:{number}"
+        catalog.files[f"stadt/{number}.json"] = FileState(10, 20, "f" * 64, post_id)
+        catalog.entries[post_id] = Entry(
+            id=post_id,
+            file=f"stadt/{number}.json",
+            account="stadt",
+            platform="mastodon",
+            native_id=str(number),
+            published="2026-06-01T08:00:00+00:00",
+            reply_to=None,
+            url=f"beitrag/stadt/{number}/",
+            month=(2026, 6),
+            tags=["Straßenfest"],
+            tag_slugs=["strassenfest"],
+            media=[],
+            alt_missing=0,
+            teaser=f"<article>Übersicht {number}</article>",
+        )
+    catalog.manifest = {f"beitrag/stadt/{n}/index.html": "x" for n in range(4_500)}
+    path = tmp_path / "catalog.json"
+    catalog.save(path)
+    loaded = Catalog.load(path, "abc123")
+    assert loaded.files == catalog.files
+    assert loaded.entries == catalog.entries
+    assert loaded.manifest == catalog.manifest
+    # another key: dropped without being read whole
+    assert Catalog.load(path, "def456").entries == {}

@@ -14,6 +14,7 @@ regular expression instead of a full HTML parse, which matters at 100,000 posts.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -39,6 +40,7 @@ def hashtag_key(tag: str) -> str:
     return unicodedata.normalize("NFC", tag.lstrip("#")).casefold()
 
 
+@functools.lru_cache(maxsize=4096)
 def hashtag_slug(tag: str) -> str:
     """A URL-safe folder name for a hashtag: ASCII where the tag allows, else a short hash."""
     key = hashtag_key(tag)
