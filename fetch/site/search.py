@@ -3,26 +3,14 @@
 Why pagefind and not the theme's search: mkdocs-material's index is one JSON file every reader
 downloads before the first result, and it grows with the archive. Pagefind
 (https://pagefind.app/) splits the index into chunks by word and loads only the chunks and
-result fragments a query needs. Measured in headless Chromium on the page "Suche" (one query,
-first visit, bytes as served; pagefind's index files are compressed already):
-
-=====================  ==================================  ===================================
-archive                pagefind (this module)              material's search plugin
-=====================  ==================================  ===================================
-demo, 85 posts         190 KB (125 KB gzip), 16 requests   search_index.json 490 KB (100 KB
-                                                           gzip) + worker and lunr scripts
-20,000 posts           365 KB (300 KB gzip), 14-18 req.    search_index.json 168 MB (29 MB
-                                                           gzip); its post pages alone 22.8 MB
-=====================  ==================================  ===================================
-
-Of pagefind's bytes, 170 KB are fixed (its script, worker and WebAssembly); what grows is the
-page list (``pf_meta``, 130 KB at 20,000 posts, about 6.5 bytes a post) and the word chunks a
-query touches (60-80 KB). ``pytest -s tests/test_site_search.py`` prints the demo's numbers;
-``make bench`` (``fetch.bench``) measures a search on synthetic archives of any size.
-
-Only post pages are indexed, and on them only the post's own ``<article data-pagefind-body>``;
-the theme's navigation, header and footer never match. The site's language is forced for
-stemming, whatever language single posts are in.
+result fragments a query needs. Measured with ``python -m fetch.bench`` in headless Chromium
+on the page "Suche" (one query, first visit, bytes as served; pagefind's index files are
+compressed already): 192 KB at 1,000 posts; 289 KB at 20,000 and 283 KB at 100,000 for the
+default scope (the newest two years), 418 KB and 1.25 MB for all years. Material's search
+index was 168 MB at 20,000 posts, loaded whole before the first result. Of pagefind's bytes,
+170 KB are fixed (its script, worker and WebAssembly); each year searched adds its page list
+(``pf_meta``, about 6.5 bytes a post) and the word chunks a query touches.
+``pytest -s tests/test_site_search.py`` prints the demo's numbers.
 
 **One bundle per year** (``pagefind/<year>/``). Pagefind's page list grows with every post and
 a search loads it whole (about 6.5 bytes a post, 650 KB at 100,000 posts), and pagefind
