@@ -62,7 +62,7 @@ def test_a_run_with_nothing_new_writes_only_the_status_page(built: Any) -> None:
     assert set(after) == set(before)
 
 
-def test_a_fresh_clone_with_new_file_times_changes_nothing(built: Any) -> None:
+def test_a_fresh_clone_with_new_file_times_changes_nothing(built: Any, server: DemoServer) -> None:
     before = site_tree(built.site_dir)
     later = NOW.timestamp() + 3600
     for path in (built.archive_dir / "posts").rglob("*.json"):
@@ -70,6 +70,14 @@ def test_a_fresh_clone_with_new_file_times_changes_nothing(built: Any) -> None:
     report = build_site(built)
     assert report.written <= 1  # the status page
     assert site_tree(built.site_dir) == before
+    # the catalog learned the new times without reading the teasers; the next new post still
+    # finds every teaser for the listings
+    server.mastodon.add_post("stadt", new_post("112999000000000008", 2, "Neu #Baustelle"))
+    assert run_fetch(built, clock=clock).exit_code == 0
+    build_site(built)
+    incremental = site_tree(built.site_dir)
+    build_site(built, full=True)
+    assert _without_search(site_tree(built.site_dir)) == _without_search(incremental)
 
 
 def test_new_edited_and_deleted_posts_give_the_site_a_full_build_gives(
@@ -208,8 +216,12 @@ def test_a_large_catalog_survives_saving_in_slices(tmp_path: Path) -> None:
         )
     catalog.manifest = {f"beitrag/stadt/{n}/index.html": "x" for n in range(4_500)}
     path = tmp_path / "catalog.json"
-    catalog.save(path)
+    teasers = tmp_path / "teasers.json"
+    catalog.save(path, teasers)
     loaded = Catalog.load(path, "abc123")
+    assert not loaded.teasers_loaded  # read only when the listings are made
+    assert {entry.teaser for entry in loaded.entries.values()} == {""}
+    loaded.load_teasers(teasers)
     assert loaded.files == catalog.files
     assert loaded.entries == catalog.entries
     assert loaded.manifest == catalog.manifest

@@ -193,6 +193,9 @@ def build_site(
     posts_dir = config.archive_dir / "posts"
     scan = scan_posts(posts_dir, catalog.files)
     posts_changed = fresh or bool(scan.changed or scan.removed)
+    teasers_path = catalog_path.with_name(TEASERS_FILE)
+    if posts_changed:  # the listings are made again from the stored teasers
+        catalog.load_teasers(teasers_path)
     entries = dict(catalog.entries)
     by_file = {entry.file: entry.id for entry in entries.values()}
     loaded: dict[str, Post] = {}
@@ -300,6 +303,10 @@ def build_site(
         if env != entry.env:
             entry.env = env
             dirty.add(entry.id)
+    if dirty and not catalog.teasers_loaded:
+        catalog.load_teasers(teasers_path)
+    if catalog.teasers_loaded:  # a teaser lost (a run stopped between the two files): made again
+        dirty.update(entry.id for entry in ordered if not entry.teaser)
     groups = sorted({tuple(threads[post_id]) for post_id in dirty})
     for group in groups:
         thread_views = [view_of(entries[m]) for m in group]
@@ -413,7 +420,7 @@ def build_site(
     catalog.entries = entries
     catalog.manifest = new_manifest
     if learned:
-        catalog.save(catalog_path)
+        catalog.save(catalog_path, teasers_path)
     return BuildReport(
         posts=len(ordered),
         pages=len(made),
@@ -445,6 +452,7 @@ SITEMAP = "sitemap"
 LISTING = "l:"
 FEED = "f:"
 CATALOG_FILE = "catalog.json"
+TEASERS_FILE = "teasers.json"
 THEME_SITE = "theme-site"
 FRAME_DEPTH = 6  # the deepest generated page: archiv/<yyyy>/<mm>/seite/<n>/ is 5
 
