@@ -211,7 +211,6 @@ def test_a_large_catalog_survives_saving_in_slices(tmp_path: Path) -> None:
             tags=["Straßenfest"],
             tag_slugs=["strassenfest"],
             media=[],
-            alt_missing=0,
             teaser=f"<article>Übersicht {number}</article>",
         )
     catalog.manifest = {f"beitrag/stadt/{n}/index.html": "x" for n in range(4_500)}

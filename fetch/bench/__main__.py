@@ -125,8 +125,8 @@ def export_markdown(config_path: Path, target: Path) -> int:
     the project's pages as ``aushang build`` fills them, and the generated pages. The
     yardstick, the blog plugin and Zensical build these, so all build the same pages."""
     from ..config import load_config
-    from ..site.build import load_posts
-    from ..site.render import SiteContext, render_site
+    from ..site.build import load_posts, site_context
+    from ..site.render import render_site
     from ..site.shell import FRAME_DIR
     from ..site.status import status_pages
 
@@ -135,15 +135,7 @@ def export_markdown(config_path: Path, target: Path) -> int:
     shutil.copytree(config_path.parent / "build" / "docs", target)
     shutil.rmtree(target / FRAME_DIR, ignore_errors=True)
     posts = load_posts(config)
-    context = SiteContext(
-        language=config.site.language,
-        timezone=config.site.timezone,
-        account_names={a.key: a.name for a in config.accounts},
-        posts_per_page=config.site.posts_per_page,
-        account_platforms={a.key: a.platform for a in config.accounts},
-        site_title=config.site.title,
-    )
-    files = render_site(posts, context)
+    files = render_site(posts, site_context(config))
     files.update(status_pages(config, posts))
     for relative, text in files.items():
         path = target / relative

@@ -67,7 +67,7 @@ from .render import (
     tag_names,
     thread_map,
 )
-from .reports import AltTextGap, AltTextReport, missing_alt_text, write_alt_text_report
+from .reports import AltTextGap, AltTextReport, write_alt_text_report
 from .search import SearchIndexReport, build_search_indexes
 from .shell import (
     NAV_PAGE_META,
@@ -153,6 +153,19 @@ def is_taken_down(post: Post, takedown: tuple[str, ...]) -> bool:
     return lifecycle.is_taken_down(post, takedown)  # id, native id or URL (tracking-insensitive)
 
 
+def site_context(config: Config) -> SiteContext:
+    """What the templates need of the config."""
+    return SiteContext(
+        language=config.site.language,
+        timezone=config.site.timezone,
+        account_names={a.key: a.name for a in config.accounts},
+        posts_per_page=config.site.posts_per_page,
+        account_platforms={a.key: a.platform for a in config.accounts},
+        site_title=config.site.title,
+        media_url=config.site.media_url,
+    )
+
+
 def load_posts(config: Config) -> list[Post]:
     archive = Archive(config.archive_dir)
     return [p for p in archive.iter_posts() if not is_taken_down(p, config.takedown)]
@@ -178,16 +191,7 @@ def build_site(
         catalog = Catalog(key=key)
         if site_dir.exists():
             shutil.rmtree(site_dir)
-    context = SiteContext(
-        language=config.site.language,
-        timezone=config.site.timezone,
-        account_names={a.key: a.name for a in config.accounts},
-        posts_per_page=config.site.posts_per_page,
-        account_platforms={a.key: a.platform for a in config.accounts},
-        site_title=config.site.title,
-        media_url=config.site.media_url,
-    )
-    renderer = Renderer(context)
+    renderer = Renderer(site_context(config))
     # 1. posts: read the post files that changed since the last build
     archive = Archive(config.archive_dir)
     posts_dir = config.archive_dir / "posts"
@@ -384,7 +388,7 @@ def build_site(
         alt_text = write_alt_text_report(
             lacking,
             build_dir / "reports",
-            account_names=context.account_names,
+            account_names=renderer.context.account_names,
             timezone=config.site.timezone,
             site_url=config.site.url,
         )
@@ -548,6 +552,7 @@ def body_html(body: str) -> str:
 def new_entry(post: Post, file: str, renderer: Renderer) -> Entry:
     tags = post_hashtags(post)
     moment = local(post.published, renderer.context.timezone)
+    gap = AltTextGap.of(post)
     return Entry(
         id=post.id,
         file=file,
@@ -561,8 +566,7 @@ def new_entry(post: Post, file: str, renderer: Renderer) -> Entry:
         tags=tags,
         tag_slugs=list(dict.fromkeys(hashtag_slug(t) for t in tags)),
         media=media_of(post),
-        alt_missing=missing_alt_text(post),
-        alt_gap=list(vars(AltTextGap.of(post)).values()) if missing_alt_text(post) else None,
+        alt_gap=list(vars(gap).values()) if gap.missing else None,
     )
 
 

@@ -47,8 +47,7 @@ class Entry:
     tags: list[str]  # as the post spells them, in order
     tag_slugs: list[str]
     media: list[str]  # the variant files its pages show
-    alt_missing: int
-    alt_gap: list[Any] | None = None  # reports.AltTextGap's fields when alt_missing
+    alt_gap: list[Any] | None = None  # reports.AltTextGap's fields when images lack a text
     env: list[Any] = field(default_factory=list)  # what else its teaser depends on
     teaser: str = ""
     day: str = ""
