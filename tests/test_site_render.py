@@ -369,6 +369,16 @@ def test_index_lines_name_day_account_and_text_and_hold_three_pages_of_teasers()
     # a content warning stands in for the text, as in the teaser
     assert warned.select_one("a").get_text() == "Inhaltswarnung: Unfall"
     assert "Details" not in warned.get_text()
+    # ... and for a title too
+    titled = post(
+        "30",
+        published="2026-07-01T08:00:00+00:00",
+        title="Unfall auf der B 27",
+        content_warning="Unfall",
+        text_html="<p>Details</p>",
+    )
+    july = page(render_site([titled], CONTEXT), "archiv/2026/07/index.md")
+    assert july.select_one("ol.aushang-index > li > a").get_text() == "Inhaltswarnung: Unfall"
     # a post in another language says so on its text
     assert english.select_one("a")["lang"] == "en"
     assert newest.select_one("a").get("lang") is None

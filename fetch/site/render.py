@@ -423,10 +423,11 @@ class Renderer:
             )
         ).strip()
         day = self._date_only(post.published)
-        summary = post.title or post.content_warning or plain
+        # behind a content warning only the warning shows, as in the teaser and the title
+        summary = post.content_warning or post.title or plain
         if len(summary) > LINE_CHARS:
             summary = summary[: LINE_CHARS - 1].rsplit(" ", 1)[0] + " …"
-        if post.content_warning and not post.title:
+        if post.content_warning:
             summary = f"{t['content_warning']}: {summary}"
         line = _tidy(
             self._line.render(
