@@ -167,7 +167,8 @@ def test_the_dark_scheme_follows_the_system_on_a_generated_page(
     visit.goto(path)
     assert page.evaluate(COLOURS) == static_dark
     page.emulate_media(color_scheme="light")
-    page.wait_for_function("document.body.dataset.mdColorScheme === 'default'")
+    # a locator polls without eval (wait_for_function with a string needs 'unsafe-eval')
+    page.locator("body[data-md-color-scheme='default']").wait_for(state="attached")
     assert page.evaluate(COLOURS) == static_light
     assert visit.page_errors == []
     assert [line for line in visit.console if line.startswith("error")] == []
