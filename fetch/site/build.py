@@ -37,7 +37,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,8 @@ class BuildReport:
     # anything besides the status page (which shows the time of the run) written or removed:
     # the hourly workflow publishes the site only then, or when the status page is due
     changed: bool = True
+    # seconds per step of the build, in order (logged; `make bench` and leistung.md use them)
+    stages: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line for the build output, with where the alt-text report is."""
@@ -179,6 +181,14 @@ def build_site(
     ``full`` forgets the last build: every page is made and the whole site scanned again.
     """
     started = time.monotonic()
+    stages: dict[str, float] = {}
+    mark = [started]
+
+    def stage(name: str) -> None:
+        now = time.monotonic()
+        stages[name] = stages.get(name, 0.0) + now - mark[0]
+        mark[0] = now
+
     root = project_root(config)
     build_dir = root / "build"
     site_dir = config.site_dir
@@ -226,6 +236,7 @@ def build_site(
             allow_drop=allow_drop,
         )
     ordered = sorted(entries.values(), key=lambda e: (e.published, e.id), reverse=True)
+    stage("read posts")
     threads = thread_map([(e.id, e.reply_to, e.published) for e in ordered])
     renderer.tag_names = tag_names(entry.tags for entry in ordered)
 
@@ -268,6 +279,7 @@ def build_site(
         new_manifest.update({k: v for k, v in manifest.items() if v == STATIC})
 
     made: list[str] = []
+    stage("frames")
 
     def emit(page: Page) -> None:
         """Fill the page into its frame and write it, unless its digest is unchanged."""
@@ -324,6 +336,7 @@ def build_site(
             views.pop(post_id, None)
             loaded.pop(post_id, None)
     rendered = {post_id for group in groups for post_id in group}
+    stage("post pages")
     # 4. listings (from the stored teasers), kept as they are when no post changed
     if posts_changed:
         for page in listing_pages(renderer, [entry.listed() for entry in ordered]):
@@ -345,6 +358,7 @@ def build_site(
                 written.append(target)
     else:
         new_manifest.update({k: v for k, v in manifest.items() if v == SITEMAP})
+    stage("listings")
     removed_pages = [path for path in manifest if path not in new_manifest]
     for path in removed_pages:
         (site_dir / path).unlink(missing_ok=True)
@@ -357,6 +371,7 @@ def build_site(
     alt_text = None
     if posts_changed:
         media_files = publish_media(media, archive_media, site_dir / "media")
+        stage("media")
         feed_model = feed_views(ordered, threads, view_of, renderer)
         feeds = render_feeds(
             feed_model,
@@ -367,6 +382,7 @@ def build_site(
             media_size=lambda path: _size(archive_media / path),
         )
         feeds_count = len(feeds)
+        stage("feeds")
         for relative, data in feeds.items():
             new_manifest[relative] = FEED + hashlib.sha256(data).hexdigest()[:32]
             target = site_dir / relative
@@ -384,6 +400,7 @@ def build_site(
         if search is not None:
             for year in search.years:
                 written.extend(p for p in (site_dir / "pagefind" / year).rglob("*") if p.is_file())
+        stage("search")
         lacking = [AltTextGap(*entry.alt_gap) for entry in ordered if entry.alt_gap]
         alt_text = write_alt_text_report(
             lacking,
@@ -394,6 +411,7 @@ def build_site(
         )
     if published is not None:
         lifecycle.record_build(config.archive_dir, published)
+    stage("reports")
     # 9. privacy: the frames carry the policy; the scan reads what this run wrote (everything
     # on a full build). A finding raises and the site is not deployed (fetch/site/privacy.py).
     enforce_privacy(
@@ -402,6 +420,7 @@ def build_site(
         media_url=config.site.media_url or None,
         paths=None if fresh else written,
     )
+    stage("privacy scan")
     # 10. size: warn well before the site outgrows its host (GitHub Pages: 1 GB)
     if posts_changed:
         warning = size_warning(
@@ -409,6 +428,7 @@ def build_site(
         )
         if warning:
             log.warning("%s", warning)
+        stage("site size")
     # The catalog is rewritten only when it learned something: at 100,000 posts it is some
     # 250 MB of JSON, and a run with nothing new must stay cheap. The status page's digest
     # alone (it shows the time) is not worth it: that page is written again anyway.
@@ -425,6 +445,8 @@ def build_site(
     catalog.manifest = new_manifest
     if learned:
         catalog.save(catalog_path, teasers_path)
+    stage("catalog")
+    log.info("build steps: %s", ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()))
     return BuildReport(
         posts=len(ordered),
         pages=len(made),
@@ -440,6 +462,7 @@ def build_site(
         changed=fresh
         or bool(removed_pages)
         or any(path != site_dir / STATUS_PAGE for path in written),
+        stages=stages,
     )
 
 
