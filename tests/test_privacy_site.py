@@ -29,6 +29,7 @@ from fetch.demo.photos import make_photo
 from fetch.demo.server import DemoServer
 from fetch.site.build import build_site
 from fetch.site.privacy import (
+    BuildScan,
     PARALLEL_FROM_FILES,
     PrivacyError,
     apply_policy,
@@ -645,6 +646,49 @@ def test_a_scan_in_two_processes_knows_the_media_host(tmp_path: Path) -> None:
     assert two.findings == [] and two.pages_with_policy == PARALLEL_FROM_FILES
     without = scan_report(tmp_path, processes=2)
     assert sum(f.rule == "external-resource" for f in without.findings) == PARALLEL_FROM_FILES
+
+
+def test_a_scan_alongside_the_build_scans_every_file_once(tmp_path: Path) -> None:
+    """BuildScan: the pages handed over while they were written are scanned by the workers
+    (a batch before the end, the rest at the end), the files never handed over by
+    finish(None); every file is counted once, and a finding in either kind is reported."""
+    pages = tmp_path / "beitrag"
+    pages.mkdir()
+    count = BuildScan.BATCH + 250
+    paths = []
+    for number in range(count):
+        body = '<img src="https://cdn.example.org/x.png" alt="">' if number == 7 else ""
+        path = pages / f"{number}.html"
+        path.write_text(with_policy(PAGE.format(body=body)), encoding="utf-8")
+        paths.append(path)
+    (tmp_path / "style.css").write_text(
+        "a { background: url(https://fonts.example.net/a.woff2); }", encoding="utf-8"
+    )
+    scan = BuildScan(tmp_path, processes=2)
+    scan.start()
+    assert scan.pool is not None
+    for path in paths:
+        scan.add(path)
+    assert len(scan.futures) == 1 and len(scan.pending) == 250  # one batch already on its way
+    report = scan.finish()
+    assert scan.pool is None
+    assert report.files == {"html": count, "css": 1}
+    assert report.pages_with_policy == count
+    assert [(f.path, f.rule) for f in report.findings] == [
+        ("beitrag/7.html", "external-resource"),
+        ("style.css", "external-resource"),
+    ]
+    # an incremental build names what it wrote: only that is scanned
+    scan = BuildScan(tmp_path, processes=2)
+    scan.start()
+    scan.add(paths[7])
+    report = scan.finish([paths[7], paths[8]])
+    assert report.files == {"html": 2} and len(report.findings) == 1
+    # one core: no workers, everything in finish
+    one = BuildScan(tmp_path, processes=1)
+    one.start()
+    one.add(paths[0])
+    assert one.pool is None and one.finish().files == {"html": count, "css": 1}
 
 
 def test_build_refuses_a_site_with_a_third_party_image(tmp_path: Path, server: DemoServer) -> None:

@@ -27,6 +27,7 @@ Nothing here touches the network.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import hashlib
 import html
@@ -53,7 +54,7 @@ from .catalog import Catalog, Entry, media_of, scan_posts
 from .feeds import FEED_SIZE, announced_feeds, render_feeds
 from .hosting import site_size, size_warning
 from .i18n import STRINGS
-from .privacy import enforce_privacy
+from .privacy import PARALLEL_FROM_FILES, BuildScan, check_report
 from .render import (
     POSTS_DIR,
     Page,
@@ -180,6 +181,16 @@ def build_site(
 
     ``full`` forgets the last build: every page is made and the whole site scanned again.
     """
+    privacy = BuildScan(
+        config.site_dir, site_url=config.site.url or None, media_url=config.site.media_url or None
+    )
+    try:
+        return _build_site(config, privacy, allow_drop=allow_drop, full=full)
+    finally:
+        privacy.close()
+
+
+def _build_site(config: Config, privacy: BuildScan, *, allow_drop: bool, full: bool) -> BuildReport:
     started = time.monotonic()
     stages: dict[str, float] = {}
     mark = [started]
@@ -206,6 +217,12 @@ def build_site(
     archive = Archive(config.archive_dir)
     posts_dir = config.archive_dir / "posts"
     scan = scan_posts(posts_dir, catalog.files)
+    if len(scan.changed) >= PARALLEL_FROM_FILES:
+        # many pages to make: their privacy scan runs alongside, in workers forked now, while
+        # this process is small (the parsed objects so far are frozen: never copied by the gc)
+        gc.freeze()
+        privacy.start()
+        gc.unfreeze()
     posts_changed = fresh or bool(scan.changed or scan.removed)
     teasers_path = catalog_path.with_name(TEASERS_FILE)
     if posts_changed:  # the listings are made again from the stored teasers
@@ -306,6 +323,7 @@ def build_site(
         )
         write_file(target, text.encode("utf-8"))
         written.append(target)
+        privacy.add(target)
 
     # 3. posts whose teaser or page must be made again: new and changed posts, and posts whose
     # thread changed (position, size, parent); each thread is made as a whole and written at
@@ -413,13 +431,9 @@ def build_site(
         lifecycle.record_build(config.archive_dir, published)
     stage("reports")
     # 9. privacy: the frames carry the policy; the scan reads what this run wrote (everything
-    # on a full build). A finding raises and the site is not deployed (fetch/site/privacy.py).
-    enforce_privacy(
-        site_dir,
-        site_url=config.site.url or None,
-        media_url=config.site.media_url or None,
-        paths=None if fresh else written,
-    )
+    # on a full build), the pages mostly while they were made (``privacy.add`` in emit). A
+    # finding raises and the site is not deployed (fetch/site/privacy.py).
+    check_report(privacy.finish(None if fresh else written), site_dir)
     stage("privacy scan")
     # 10. size: warn well before the site outgrows its host (GitHub Pages: 1 GB)
     if posts_changed:

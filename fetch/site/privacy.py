@@ -64,7 +64,7 @@ import time
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from html.parser import HTMLParser
@@ -966,6 +966,12 @@ def scan_report(
                 _scan_part, [site_dir] * workers, [site_url] * workers, [media_url] * workers, parts
             )
         )
+    merged = _merge(reports)
+    merged.seconds = time.perf_counter() - started
+    return merged
+
+
+def _merge(reports: Iterable[ScanReport]) -> ScanReport:
     merged = ScanReport()
     for report in reports:
         merged.findings.extend(report.findings)
@@ -973,8 +979,99 @@ def scan_report(
         merged.pages_with_policy += report.pages_with_policy
         merged.urls_checked += report.urls_checked
     merged.findings.sort()
-    merged.seconds = time.perf_counter() - started
     return merged
+
+
+class BuildScan:
+    """The privacy scan of a build, run alongside it.
+
+    A large build spends its time making pages in one process; the scan of what it wrote would
+    follow as a step of its own. Here the build hands each file to :meth:`add` as it writes
+    it, and batches of them are scanned by worker processes (one per core) while the build
+    goes on. :meth:`finish` scans the rest (``everything``: every file in the site, for a full
+    build; else the files named), waits for the workers and returns the merged report. Files
+    must not change after they were added. A small build, or a machine with one core, scans
+    everything in :meth:`finish`, in this process.
+
+    The workers are started (forked) by :meth:`start`, early in the build, while the build's
+    process is still small: a fork of a process holding 100,000 parsed posts costs memory as
+    soon as either side touches the shared pages.
+    """
+
+    BATCH = 1_000
+
+    def __init__(
+        self,
+        site_dir: Path,
+        *,
+        site_url: str | None = None,
+        media_url: str | None = None,
+        processes: int | None = None,
+    ) -> None:
+        self.site_dir = Path(site_dir)
+        self.site_url = site_url
+        self.media_url = media_url
+        self.processes = processes or os.cpu_count() or 1
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: list[Future[ScanReport]] = []
+        self.pending: list[Path] = []
+        self.added: set[Path] = set()
+
+    def start(self) -> None:
+        """Start the workers (when this machine has more than one core)."""
+        if self.pool is None and self.processes > 1:
+            default_rules()  # compiled once here, inherited by the forked workers
+            context = multiprocessing.get_context("fork" if os.name == "posix" else None)
+            self.pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context)
+            # every worker is forked now, not at the first batch (when the build is large)
+            for future in [self.pool.submit(os.getpid) for _ in range(self.processes)]:
+                future.result()
+
+    def add(self, path: Path) -> None:
+        if self.pool is None:
+            return
+        self.added.add(path)
+        self.pending.append(path)
+        if len(self.pending) >= self.BATCH:
+            self._submit(self.pending)
+            self.pending = []
+
+    def _submit(self, paths: list[Path]) -> None:
+        assert self.pool is not None
+        self.futures.append(
+            self.pool.submit(_scan_part, self.site_dir, self.site_url, self.media_url, paths)
+        )
+
+    def finish(self, paths: Iterable[Path] | None = None) -> ScanReport:
+        """Scan what was not added yet of ``paths`` (default: every file of the site). The
+        report's ``seconds`` are those the build waited here."""
+        started = time.perf_counter()
+        rest = sorted(
+            set(site_files(self.site_dir) if paths is None else paths) - self.added
+        )
+        try:
+            if self.pool is None or len(rest) + len(self.pending) < PARALLEL_FROM_FILES:
+                reports = [_scan_part(self.site_dir, self.site_url, self.media_url, rest)]
+                if self.pool is not None and self.pending:
+                    self._submit(self.pending)
+            else:
+                rest.extend(self.pending)
+                step = max(1, min(self.BATCH, -(-len(rest) // self.processes)))
+                for index in range(0, len(rest), step):
+                    self._submit(rest[index : index + step])
+                reports = []
+            self.pending = []
+            reports.extend(future.result() for future in self.futures)
+        finally:
+            self.close()
+        merged = _merge(reports)
+        merged.seconds = time.perf_counter() - started
+        return merged
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
 
 def scan_site(
@@ -1000,6 +1097,12 @@ def enforce_privacy(
     :class:`PrivacyError` on any finding. The pages carry their policy already (the build
     sets it into the theme's frames; :func:`apply_policy` does it for a finished site)."""
     report = scan_report(site_dir, site_url=site_url, media_url=media_url, paths=paths)
+    check_report(report, site_dir)
+    return report
+
+
+def check_report(report: ScanReport, site_dir: Path) -> None:
+    """Raise :class:`PrivacyError` on any finding of ``report``; else log what was proven."""
     if report.findings:
         raise PrivacyError(report.findings, site_dir)
     log.info(
@@ -1010,4 +1113,3 @@ def enforce_privacy(
         report.urls_checked,
         report.seconds,
     )
-    return report
