@@ -371,7 +371,9 @@ def _recheck(
     posts = (
         [
             post
-            for post in archive.iter_posts(key)
+            for post in archive.iter_recent_posts(
+                key, now - timedelta(days=config.fetch.recheck_days)
+            )
             if not lifecycle.is_taken_down(post, config.takedown) and post.native_id not in seen
         ]
         if (archive.root / "posts" / key).is_dir()

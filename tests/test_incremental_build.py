@@ -62,6 +62,33 @@ def test_a_run_with_nothing_new_writes_only_the_status_page(built: Any) -> None:
     assert set(after) == set(before)
 
 
+def test_a_run_with_nothing_new_reads_neither_entries_nor_teasers(
+    built: Any, server: DemoServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The two large files of the catalog are read only when posts changed: a run with
+    nothing new succeeds without them. Entries that do not belong to the catalog (a run
+    stopped while saving) are never used: the next run with a change builds afresh."""
+    state = built.path.parent / "build" / "state"
+    before = site_tree(built.site_dir)
+    status = (built.site_dir / STATUS_PAGE).read_text(encoding="utf-8")
+    for name in ("entries.json", "teasers.json"):
+        (state / name).write_text("kaputt", encoding="utf-8")
+    report = build_site(built)
+    assert not report.full and report.written <= 1
+    assert site_tree(built.site_dir) == before
+    assert (built.site_dir / STATUS_PAGE).read_text(encoding="utf-8").count("<td>") == (
+        status.count("<td>")
+    )  # the counts per account, from the catalog
+    server.mastodon.add_post("stadt", new_post("112999000000000010", 2, "Neu #Baustelle"))
+    assert run_fetch(built, clock=clock).exit_code == 0
+    report = build_site(built)
+    assert report.full and "building afresh" in caplog.text
+    fresh = site_tree(built.site_dir)
+    assert "beitrag/stadt/112999000000000010/index.html" in fresh
+    pages = {name for name in before if name.endswith(".html")}
+    assert pages < {name for name in fresh if name.endswith(".html")}
+
+
 def test_a_fresh_clone_with_new_file_times_changes_nothing(built: Any, server: DemoServer) -> None:
     before = site_tree(built.site_dir)
     later = NOW.timestamp() + 3600
@@ -215,14 +242,20 @@ def test_a_large_catalog_survives_saving_in_slices(tmp_path: Path) -> None:
         )
     catalog.manifest = {f"beitrag/stadt/{n}/index.html": "x" for n in range(4_500)}
     path = tmp_path / "catalog.json"
-    teasers = tmp_path / "teasers.json"
-    catalog.save(path, teasers)
+    catalog.save(path)
     loaded = Catalog.load(path, "abc123")
-    assert not loaded.teasers_loaded  # read only when the listings are made
+    assert loaded.files == catalog.files and loaded.manifest == catalog.manifest
+    assert loaded.counts == {"stadt": 4_500}
+    assert not loaded.entries_loaded and loaded.entries == {}  # read only when posts changed
+    assert loaded.load_entries() and not loaded.teasers_loaded
     assert {entry.teaser for entry in loaded.entries.values()} == {""}
-    loaded.load_teasers(teasers)
-    assert loaded.files == catalog.files
+    loaded.load_teasers()  # read only when the listings are made
     assert loaded.entries == catalog.entries
-    assert loaded.manifest == catalog.manifest
     # another key: dropped without being read whole
-    assert Catalog.load(path, "def456").entries == {}
+    assert Catalog.load(path, "def456").files == {}
+    # entries of another save (a run stopped between the files) are never mixed in
+    older = (tmp_path / "entries.json").read_bytes()
+    loaded.save(path)
+    (tmp_path / "entries.json").write_bytes(older)
+    stale = Catalog.load(path, "abc123")
+    assert stale.files == catalog.files and not stale.load_entries()

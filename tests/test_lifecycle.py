@@ -7,6 +7,7 @@ import gzip
 import json
 import re
 import threading
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -314,6 +315,40 @@ def test_re_checks_cover_only_the_recent_window_capped_per_run_and_rotating(
     assert "recheck_after" not in json.loads((config.archive_dir / "state/stadt.json").read_text())
 
 
+def test_the_recent_window_is_read_without_parsing_older_posts(tmp_path: Path) -> None:
+    """Archive.iter_recent_posts: the posts of the window (by their own time, not a quoted
+    post's), and a file not written by the archive (no peekable time) parsed whole."""
+    archive = Archive(tmp_path / "archive")
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+    def post(native_id: str, days_ago: int, quoted_days_ago: int | None = None) -> Post:
+        data: dict[str, Any] = {
+            "id": f"mastodon:stadt:{native_id}",
+            "platform": "mastodon",
+            "account": "stadt",
+            "native_id": native_id,
+            "url": f"https://musterstadt.social/@stadt/{native_id}",
+            "published": (now - timedelta(days=days_ago)).isoformat(),
+            "text_html": "<p>Text</p>",
+        }
+        if quoted_days_ago is not None:
+            data["quote"] = {
+                "origin": {"name": "Landkreis"},
+                "text_html": "<p>Zitat</p>",
+                "published": (now - timedelta(days=quoted_days_ago)).isoformat(),
+            }
+        return Post.from_dict(data)
+
+    for item in (post("1", 400), post("2", 3), post("3", 20, quoted_days_ago=1), post("4", 14)):
+        archive.save_post(item, {})
+    compact = post("5", 900).to_dict()
+    (archive.root / "posts" / "stadt" / "5.json").write_text(json.dumps(compact))
+    since = now - timedelta(days=14)
+    recent = [p.native_id for p in archive.iter_recent_posts("stadt", since)]
+    assert recent == ["2", "4", "5"]  # "5": parsed whole, its own time judged by the caller
+    assert sorted(p.native_id for p in archive.iter_posts("stadt")) == ["1", "2", "3", "4", "5"]
+
+
 def test_re_checks_can_be_switched_off(tmp_path: Path, server: DemoServer) -> None:
     config = stadt_config(tmp_path, server, fetch={"recheck_limit": 0})
     run_fetch(config, clock=clock)
@@ -481,7 +516,9 @@ def test_the_status_page_shows_stand_stale_accounts_failures_and_expiring_tokens
     assert [a.status for a in report.accounts] == ["failed", "ok"]
     assert report.stale == [report.accounts[0]] and report.exit_code == 1
 
-    page = status_pages(config, load_posts(config), built_at=later)["status.md"]
+    page = status_pages(config, Counter(p.account for p in load_posts(config)), built_at=later)[
+        "status.md"
+    ]
     assert "Stand: <time" in page and "28. November 2026, 19:00 Uhr" in page
     assert "Einzelne Konten veraltet" in page and "stadt" in page
     assert "Zugang abgelehnt" in page
@@ -489,7 +526,7 @@ def test_the_status_page_shows_stand_stale_accounts_failures_and_expiring_tokens
     assert "fake-token" not in page and "HTTP 401" not in page
 
     # Nothing fetched for longer than stale_after_hours: the whole mirror is stalled.
-    page = status_pages(config, [], built_at=later + timedelta(days=60))["status.md"]
+    page = status_pages(config, {}, built_at=later + timedelta(days=60))["status.md"]
     assert "Daten möglicherweise veraltet" in page
 
 

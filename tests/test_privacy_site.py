@@ -29,8 +29,8 @@ from fetch.demo.photos import make_photo
 from fetch.demo.server import DemoServer
 from fetch.site.build import build_site
 from fetch.site.privacy import (
-    BuildScan,
     PARALLEL_FROM_FILES,
+    BuildScan,
     PrivacyError,
     apply_policy,
     content_security_policy,

@@ -28,6 +28,7 @@ import platform
 import shutil
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,7 @@ def export_markdown(config_path: Path, target: Path) -> int:
     shutil.rmtree(target / FRAME_DIR, ignore_errors=True)
     posts = load_posts(config)
     files = render_site(posts, site_context(config))
-    files.update(status_pages(config, posts))
+    files.update(status_pages(config, Counter(post.account for post in posts)))
     for relative, text in files.items():
         path = target / relative
         path.parent.mkdir(parents=True, exist_ok=True)

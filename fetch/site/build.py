@@ -50,7 +50,7 @@ from ..config import Config
 from ..errors import AushangError
 from ..model import Post
 from ..times import local
-from .catalog import Catalog, Entry, media_of, scan_posts
+from .catalog import CATALOG_FILE, Catalog, Entry, media_of, scan_posts
 from .feeds import FEED_SIZE, announced_feeds, render_feeds
 from .hosting import site_size, size_warning
 from .i18n import STRINGS
@@ -217,6 +217,13 @@ def _build_site(config: Config, privacy: BuildScan, *, allow_drop: bool, full: b
     archive = Archive(config.archive_dir)
     posts_dir = config.archive_dir / "posts"
     scan = scan_posts(posts_dir, catalog.files)
+    if (scan.changed or scan.removed) and not catalog.load_entries():
+        # entries lost or not of this catalog (a run stopped while saving): start afresh
+        log.warning("build: the catalog's entries are missing or stale; building afresh")
+        catalog, fresh = Catalog(key=key), True
+        if site_dir.exists():
+            shutil.rmtree(site_dir)
+        scan = scan_posts(posts_dir, catalog.files)
     if len(scan.changed) >= PARALLEL_FROM_FILES:
         # many pages to make: their privacy scan runs alongside, in workers forked now, while
         # this process is small (the parsed objects so far are frozen: never copied by the gc)
@@ -224,9 +231,8 @@ def _build_site(config: Config, privacy: BuildScan, *, allow_drop: bool, full: b
         privacy.start()
         gc.unfreeze()
     posts_changed = fresh or bool(scan.changed or scan.removed)
-    teasers_path = catalog_path.with_name(TEASERS_FILE)
     if posts_changed:  # the listings are made again from the stored teasers
-        catalog.load_teasers(teasers_path)
+        catalog.load_teasers()
     entries = dict(catalog.entries)
     by_file = {entry.file: entry.id for entry in entries.values()}
     loaded: dict[str, Post] = {}
@@ -338,7 +344,7 @@ def _build_site(config: Config, privacy: BuildScan, *, allow_drop: bool, full: b
             entry.env = env
             dirty.add(entry.id)
     if dirty and not catalog.teasers_loaded:
-        catalog.load_teasers(teasers_path)
+        catalog.load_teasers()
     if catalog.teasers_loaded:  # a teaser lost (a run stopped between the two files): made again
         dirty.update(entry.id for entry in ordered if not entry.teaser)
     groups = sorted({tuple(threads[post_id]) for post_id in dirty})
@@ -364,7 +370,12 @@ def _build_site(config: Config, privacy: BuildScan, *, allow_drop: bool, full: b
     for entry in ordered:
         if entry.id not in rendered and entry.url + "index.html" in manifest:
             new_manifest[entry.url + "index.html"] = manifest[entry.url + "index.html"]
-    for path, text in status_pages(config, ordered).items():
+    if not catalog.entries_loaded:  # no post changed: every post page stays
+        new_manifest.update({k: v for k, v in manifest.items() if k.startswith(POSTS_DIR + "/")})
+    counts = (
+        Counter(entry.account for entry in ordered) if catalog.entries_loaded else catalog.counts
+    )
+    for path, text in status_pages(config, counts).items():
         emit(page_from_markdown(path, text))
     if not posts_changed:
         new_manifest.update({k: v for k, v in manifest.items() if v.startswith(FEED)})
@@ -383,7 +394,7 @@ def _build_site(config: Config, privacy: BuildScan, *, allow_drop: bool, full: b
         _prune_empty_parents(site_dir / path, site_dir)
     # 5. media, 6. feeds, 7. search, 8. reports: only when the posts changed
     media = {m for entry in ordered for m in entry.media}
-    media_files = len(media)
+    media_files = len(media) if catalog.entries_loaded else catalog.media_files
     feeds_count = 0
     search = None
     alt_text = None
@@ -455,10 +466,11 @@ def _build_site(config: Config, privacy: BuildScan, *, allow_drop: bool, full: b
         or not catalog_path.is_file()
     )
     catalog.files = scan.files
-    catalog.entries = entries
+    if catalog.entries_loaded:
+        catalog.entries = entries
     catalog.manifest = new_manifest
     if learned:
-        catalog.save(catalog_path, teasers_path)
+        catalog.save(catalog_path)
     stage("catalog")
     log.info("build steps: %s", ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()))
     return BuildReport(
@@ -492,8 +504,6 @@ STATIC = "static"
 SITEMAP = "sitemap"
 LISTING = "l:"
 FEED = "f:"
-CATALOG_FILE = "catalog.json"
-TEASERS_FILE = "teasers.json"
 THEME_SITE = "theme-site"
 FRAME_DEPTH = 6  # the deepest generated page: archiv/<yyyy>/<mm>/seite/<n>/ is 5
 

@@ -8,8 +8,11 @@ HTML a listing shows. So an hourly run reads the handful of new post files, rend
 and those of their thread, and rebuilds the listings from stored teasers, without reading the
 other tens of thousands of posts.
 
-The catalog is one JSON file in ``build/state/``: nothing in it is secret or a citizen's (it
-holds the city's published posts' teasers), and a lost or foreign catalog only costs a full
+The catalog is three JSON files in ``build/state/``: ``catalog.json`` (the post files' sizes and
+hashes, the site's files and their digests, the frames), ``entries.json`` (what each post
+became) and ``teasers.json`` (its teaser and index line). A run with nothing new reads only the
+first; the others are read when posts changed. Nothing in them is secret or a citizen's (they
+hold the city's published posts' teasers), and a lost or foreign catalog only costs a full
 build. Its ``key`` names the code, the config and the theme files it was made with; any change
 to them starts afresh.
 """
@@ -20,6 +23,8 @@ import hashlib
 import json
 import os
 import tempfile
+import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +33,10 @@ from typing import Any, TextIO
 from ..model import Post
 from .render import Listed
 
-CATALOG_VERSION = 2
+CATALOG_VERSION = 3
+CATALOG_FILE = "catalog.json"
+ENTRIES_FILE = "entries.json"
+TEASERS_FILE = "teasers.json"
 
 
 @dataclass
@@ -82,86 +90,133 @@ class Catalog:
     manifest: dict[str, str] = field(default_factory=dict)  # site file -> digest of its content
     frames: dict[str, list[str]] = field(default_factory=dict)
     search: dict[str, str] = field(default_factory=dict)  # search bundle -> digest of its pages
-    # The entries' teasers and index lines (three quarters of the catalog's bytes) are kept in
-    # a file of their own beside it (build.TEASERS_FILE) and read only when the listings are made
-    # again: a run with nothing new reads neither them nor their 200 MB at 100,000 posts.
+    # What a run with nothing new needs of the entries: published posts per account (the
+    # status page) and the media files the pages show.
+    counts: dict[str, int] = field(default_factory=dict)
+    media_files: int = 0
+    # The entries (ENTRIES_FILE) and their teasers and index lines (TEASERS_FILE, three
+    # quarters of the bytes) are kept in files of their own and read only when posts changed:
+    # a run with nothing new reads neither them nor their 250 MB at 100,000 posts.
+    entries_loaded: bool = True
     teasers_loaded: bool = True
+    path: Path | None = None  # where it was read from: the other two files are beside it
+    # written with the entries and into the catalog: entries of another run are never mixed
+    # with this catalog's files (a run stopped between the two writes)
+    generation: str = ""
 
     @classmethod
     def load(cls, path: Path, key: str) -> Catalog:
-        """The stored catalog when it was made with ``key``; else an empty one."""
+        """The stored catalog (``path`` is its CATALOG_FILE) when it was made with ``key``; else
+        an empty one. Its entries and teasers are read later, when needed (load_entries)."""
+        data = _read_keyed(path, key)
         try:
-            # save() writes version and key first: a catalog of another key (new code, new
-            # config) is dropped without parsing its hundreds of megabytes
-            with path.open("rb") as stream:
-                head = stream.read(200)
-            if f'"key":"{key}"'.encode() not in head:
-                return cls(key=key)
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("version") != CATALOG_VERSION or data.get("key") != key:
+            if data is None or not data["generation"]:
                 return cls(key=key)
             return cls(
                 key=key,
                 files={name: FileState(*value) for name, value in data["files"].items()},
-                entries={
-                    post_id: Entry(**{**value, "month": tuple(value["month"])})
-                    for post_id, value in data["entries"].items()
-                },
                 manifest=dict(data["manifest"]),
                 frames=dict(data["frames"]),
-                search=dict(data.get("search", {})),
+                search=dict(data["search"]),
+                counts=dict(data["counts"]),
+                media_files=int(data["media_files"]),
+                entries_loaded=False,
                 teasers_loaded=False,
+                path=path,
+                generation=str(data["generation"]),
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             return cls(key=key)
 
-    def load_teasers(self, path: Path) -> None:
-        """Give the entries their teasers and lines from ``path`` (the catalog's
-        ``TEASERS_FILE``). One missing there (a run that stopped between the two files) stays
-        empty, and the build makes it again."""
+    def load_entries(self) -> bool:
+        """Read the entries (ENTRIES_FILE beside the catalog). False when they are missing or
+        were not written with this catalog: the build then starts afresh."""
+        if self.entries_loaded:
+            return True
+        assert self.path is not None
+        data = _read_keyed(self.path.with_name(ENTRIES_FILE), self.key)
+        try:
+            if data is None or data["generation"] != self.generation:
+                return False
+            self.entries = {
+                post_id: Entry(**{**value, "month": tuple(value["month"])})
+                for post_id, value in data["entries"].items()
+            }
+        except (ValueError, KeyError, TypeError):
+            return False
+        self.entries_loaded = True
+        return True
+
+    def load_teasers(self) -> None:
+        """Give the entries their teasers and lines (TEASERS_FILE beside the catalog). One
+        missing there (a run that stopped between the files) stays empty, and the build makes
+        it again."""
         if self.teasers_loaded:
             return
         self.teasers_loaded = True
+        assert self.path is not None and self.entries_loaded
+        data = _read_keyed(self.path.with_name(TEASERS_FILE), self.key)
         try:
-            with path.open("rb") as stream:
-                head = stream.read(200)
-            if f'"key":"{self.key}"'.encode() not in head:
-                return
-            stored = json.loads(path.read_text(encoding="utf-8"))["teasers"]
-        except (OSError, ValueError, KeyError, TypeError):
-            return
-        for post_id, entry in self.entries.items():
-            teaser, line = stored.get(post_id) or ("", "")
-            entry.teaser, entry.line = str(teaser), str(line)
+            stored = data["teasers"] if data is not None else {}
+            for post_id, entry in self.entries.items():
+                teaser, line = stored.get(post_id) or ("", "")
+                entry.teaser, entry.line = str(teaser), str(line)
+        except (KeyError, TypeError, ValueError):
+            for entry in self.entries.values():
+                entry.teaser = entry.line = ""
 
-    def save(self, path: Path, teasers_path: Path) -> None:
-        """Write the catalog to ``path`` and, when they were read or made in this run, the
-        teasers to ``teasers_path`` (else that file is still right: no post changed)."""
-        if self.teasers_loaded:
-            teasers = {post_id: [e.teaser, e.line] for post_id, e in self.entries.items()}
-            _write_parts(
-                teasers_path,
-                [("version", CATALOG_VERSION), ("key", self.key), ("teasers", teasers)],
-            )
-        files = {name: [s.size, s.mtime_ns, s.sha, s.post_id] for name, s in self.files.items()}
-        parts: list[tuple[str, Any]] = [
-            ("version", CATALOG_VERSION),  # version and key first: load() reads them alone
-            ("key", self.key),
-            ("files", files),
+    def save(self, path: Path) -> None:
+        """Write the catalog to ``path`` (its CATALOG_FILE) and, when they were read or made
+        in this run, the entries and teasers beside it (else those files are still right: no
+        post changed). The catalog is written last: it names the entries it belongs to."""
+        head: list[tuple[str, Any]] = [("version", CATALOG_VERSION), ("key", self.key)]
+        if self.entries_loaded:
+            if self.teasers_loaded:
+                teasers = {post_id: [e.teaser, e.line] for post_id, e in self.entries.items()}
+                _write_parts(path.with_name(TEASERS_FILE), [*head, ("teasers", teasers)])
+            self.generation = uuid.uuid4().hex
             # vars(), not asdict(): an entry holds plain values only, and asdict's deep copy
             # of 100,000 entries takes seconds
-            (
-                "entries",
-                {
-                    post_id: {k: v for k, v in vars(entry).items() if k not in _TEASER_FIELDS}
-                    for post_id, entry in self.entries.items()
-                },
-            ),
+            entries = {
+                post_id: {k: v for k, v in vars(entry).items() if k not in _TEASER_FIELDS}
+                for post_id, entry in self.entries.items()
+            }
+            _write_parts(
+                path.with_name(ENTRIES_FILE),
+                [*head, ("generation", self.generation), ("entries", entries)],
+            )
+            self.counts = dict(Counter(entry.account for entry in self.entries.values()))
+            self.media_files = len({m for entry in self.entries.values() for m in entry.media})
+        files = {name: [s.size, s.mtime_ns, s.sha, s.post_id] for name, s in self.files.items()}
+        parts: list[tuple[str, Any]] = [
+            *head,  # version and key first: a reader of another key stops after 200 bytes
+            ("generation", self.generation),
+            ("counts", self.counts),
+            ("media_files", self.media_files),
+            ("files", files),
             ("manifest", self.manifest),
             ("frames", self.frames),
             ("search", self.search),
         ]
         _write_parts(path, parts)
+        self.path = path
+
+
+def _read_keyed(path: Path, key: str) -> dict[str, Any] | None:
+    """One of the catalog's files when it was written by this version with ``key``. A file of
+    another key (new code, new config) is dropped after its first 200 bytes, without parsing
+    its hundreds of megabytes: save() writes version and key first."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(200)
+        if f'"key":"{key}"'.encode() not in head:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != CATALOG_VERSION:
+        return None
+    return data if data.get("key") == key else None
 
 
 _TEASER_FIELDS = frozenset({"teaser", "line"})

@@ -1046,9 +1046,7 @@ class BuildScan:
         """Scan what was not added yet of ``paths`` (default: every file of the site). The
         report's ``seconds`` are those the build waited here."""
         started = time.perf_counter()
-        rest = sorted(
-            set(site_files(self.site_dir) if paths is None else paths) - self.added
-        )
+        rest = sorted(set(site_files(self.site_dir) if paths is None else paths) - self.added)
         try:
             if self.pool is None or len(rest) + len(self.pending) < PARALLEL_FROM_FILES:
                 reports = [_scan_part(self.site_dir, self.site_url, self.media_url, rest)]

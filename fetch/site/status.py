@@ -16,13 +16,11 @@ from __future__ import annotations
 import html
 import json
 import os
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..config import Config
-from ..model import Published
 from ..sources import registry
 from ..times import format_date_de
 
@@ -47,12 +45,12 @@ def build_time() -> datetime:
 
 
 def status_pages(
-    config: Config, posts: Iterable[Published], *, built_at: datetime | None = None
+    config: Config, counts: Mapping[str, int], *, built_at: datetime | None = None
 ) -> dict[str, str]:
-    """The generated status page: ``{relative .md path: Markdown}``."""
+    """The generated status page: ``{relative .md path: Markdown}``; ``counts``: published
+    posts per account."""
     built = built_at or build_time()
     status = _read_json(config.archive_dir / "status.json")
-    counts = Counter(post.account for post in posts)
     zone = config.site.timezone
     stale_limit = timedelta(hours=config.stale_after_hours)
 
