@@ -75,6 +75,7 @@ def test_a_run_with_nothing_new_reads_neither_entries_nor_teasers(
         (state / name).write_text("kaputt", encoding="utf-8")
     report = build_site(built)
     assert not report.full and report.written <= 1
+    assert report.posts == len(list(built.archive_dir.glob("posts/*/*.json")))
     assert site_tree(built.site_dir) == before
     assert (built.site_dir / STATUS_PAGE).read_text(encoding="utf-8").count("<td>") == (
         status.count("<td>")

@@ -474,7 +474,7 @@ def _build_site(config: Config, privacy: BuildScan, *, allow_drop: bool, full: b
     stage("catalog")
     log.info("build steps: %s", ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()))
     return BuildReport(
-        posts=len(ordered),
+        posts=len(ordered) if catalog.entries_loaded else sum(catalog.counts.values()),
         pages=len(made),
         media_files=media_files,
         seconds=time.monotonic() - started,
