@@ -41,18 +41,21 @@ def test_timeline_is_newest_first_and_paginated(demo_site: Path) -> None:
     ]
     assert times == sorted(times, reverse=True)
     assert len(home.select(".aushang-feed > article")) == 20
-    # Pages are numbered from the oldest post (so old pages never change): the 100 demo posts
-    # are the home page's 20 and pages 4 (next older) down to 1 (the oldest).
+    # Older pages are index lines, 100 to a page, numbered from the oldest post (so old pages
+    # never change), without the posts on the home page: the 100 demo posts are the home
+    # page's 20 teasers and page 1's 80 lines.
     older = home.select_one('.aushang-pagination a[rel="next"]')
-    assert older is not None and older["href"] == "seite/4/"
-    page4 = _soup(demo_site / "seite" / "4" / "index.html")
-    page4_times = [t["datetime"] for t in page4.select(".aushang-post__date time")]
-    assert len(page4_times) == 20 and max(page4_times) <= min(times)
-    newer = page4.select_one('.aushang-pagination a[rel="prev"]')
-    assert newer is not None and newer["href"] == "../../"
+    assert older is not None and older["href"] == "seite/1/"
     page1 = _soup(demo_site / "seite" / "1" / "index.html")
+    assert not page1.select(".aushang-feed > article")
+    lines = page1.select("ol.aushang-index > li")
+    assert len(lines) == 80
+    days = [line.select_one("time")["datetime"] for line in lines]
+    assert days == sorted(days, reverse=True) and days[0] <= min(times)[:10]
+    newer = page1.select_one('.aushang-pagination a[rel="prev"]')
+    assert newer is not None and newer["href"] == "../../"
     assert page1.select_one('.aushang-pagination a[rel="next"]') is None  # the oldest
-    assert not (demo_site / "seite" / "5").exists()  # shown on the home page
+    assert not (demo_site / "seite" / "2").exists()
 
 
 def test_images_are_local_with_alt_text_or_a_visible_note(demo_site: Path) -> None:

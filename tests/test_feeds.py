@@ -167,14 +167,19 @@ def test_each_account_has_its_own_feeds_with_only_its_posts(demo_site: Path) -> 
         assert account.name in rss.feed.title
 
 
-def test_every_page_announces_the_feeds(demo_site: Path) -> None:
-    """<link rel="alternate"> on every page, relative, pointing at files that exist; an
-    account page also announces its own feeds."""
+def test_every_page_but_a_posts_own_announces_the_feeds(demo_site: Path) -> None:
+    """<link rel="alternate"> on every page but a post's own, relative, pointing at files that
+    exist, each feed once; an account page also announces its own feeds."""
     pages = sorted(demo_site.rglob("*.html"))
     assert len(pages) > 50
-    for page in pages:
+    posts = [page for page in pages if page.relative_to(demo_site).parts[0] == "beitrag"]
+    assert posts
+    for page in posts:
+        assert "alternate" not in page.read_text(encoding="utf-8")
+    for page in sorted(set(pages) - set(posts)):
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
         links = soup.select('head link[rel="alternate"]')
+        assert len({link["href"] for link in links}) == len(links), page
         types = {link["type"] for link in links}
         assert {"application/rss+xml", "application/atom+xml", "application/feed+json"} <= types
         for link in links:

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FRAME_LIMIT = 4096  # bytes of a post page outside its post (issue 8: 8 KB per post in all)
 CONTENT_START = '<article class="md-content__inner md-typeset">'
 POST = "beitrag/stadt/112400000000000113/"
-GENERATED = [POST, "", "seite/2/", "archiv/", "archiv/2026/06/", "konto/stadt/", "suche/"]
+GENERATED = [POST, "", "seite/1/", "archiv/", "archiv/2026/06/", "konto/stadt/", "suche/"]
 STATIC = "about/impressum/"
 
 

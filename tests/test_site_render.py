@@ -313,17 +313,17 @@ def test_browsing_pages_per_account_platform_month_and_hashtag() -> None:
     assert months == {"Juli 2026": "(3 Beiträge)", "Juni 2026": "(4 Beiträge)"}
     june = page(files, "archiv/2026/06/index.md")
     assert june.select_one("h1").get_text() == "Juni 2026"
-    # a month lists its posts as index lines, three times posts_per_page to a page
+    # a month lists its posts as index lines, five times posts_per_page to a page
     lines = june.select("ol.aushang-index > li")
     assert len(lines) == 4
     assert not [path for path in files if path.startswith("archiv/2026/06/seite/")]
     first = lines[0]
-    assert first.select_one("time")["datetime"] == "2026-06-07T08:00:00+00:00"
+    assert first.select_one("time")["datetime"] == "2026-06-07"  # the day, in the site's zone
     assert first.select_one("a")["href"] == "../../../beitrag/stadt/6/"
-    # posts_per_page is 3, pages count from the oldest post: the newest full page and the
-    # posts after it are the listing's first page, the older full pages are numbered
-    assert len(page(files, "index.md").select(".aushang-feed > article")) == 4
-    assert len(page(files, "seite/1/index.md").select(".aushang-feed > article")) == 3
+    # posts_per_page is 3: the timeline's first page shows the newest 3 as teasers, the
+    # numbered pages the others as lines (15 to a page, counted from the oldest post)
+    assert len(page(files, "index.md").select(".aushang-feed > article")) == 3
+    assert len(page(files, "seite/1/index.md").select("ol.aushang-index > li")) == 4
     assert "seite/2/index.md" not in files
     empty = page(files, "konto/kanal/index.md")
     assert (
@@ -333,7 +333,7 @@ def test_browsing_pages_per_account_platform_month_and_hashtag() -> None:
     assert "Noch keine Beiträge." in empty.get_text()
 
 
-def test_index_lines_name_day_account_and_text_and_hold_three_pages_of_teasers() -> None:
+def test_index_lines_name_day_account_and_text_and_hold_five_pages_of_teasers() -> None:
     long_text = "Sperrung " + "der Ringstraße wegen Bauarbeiten " * 10
     posts = [
         post(str(i), published=f"2026-06-{i + 1:02d}T08:00:00+00:00", text_html=f"<p>Nr. {i}</p>")
@@ -352,20 +352,22 @@ def test_index_lines_name_day_account_and_text_and_hold_three_pages_of_teasers()
     files = render_site(posts, CONTEXT)
     june = page(files, "archiv/2026/06/index.md")
     lines = june.select("ol.aushang-index > li")
-    # 19 posts, 9 lines to a page (3 x posts_per_page): the newest full page and the rest
-    assert len(lines) == 10
-    assert len(page(files, "archiv/2026/06/seite/1/index.md").select("ol > li")) == 9
-    assert "archiv/2026/06/seite/2/index.md" not in files
-    # the timeline keeps teasers, 3 to a page
-    assert len(page(files, "index.md").select(".aushang-feed > article")) == 4
-    assert "seite/5/index.md" in files
+    # 19 posts, 15 lines to a page (5 x posts_per_page): the newest full page and the rest
+    assert len(lines) == 19
+    assert "archiv/2026/06/seite/1/index.md" not in files
+    # the timeline: the newest 3 as teasers; the numbered pages, cut at 15 from the oldest
+    # post, leave those out: page 2 holds the one post after them, page 1 the oldest 15
+    assert len(page(files, "index.md").select(".aushang-feed > article")) == 3
+    assert len(page(files, "seite/2/index.md").select("ol.aushang-index > li")) == 1
+    assert len(page(files, "seite/1/index.md").select("ol.aushang-index > li")) == 15
+    assert "seite/3/index.md" not in files
     newest, warned, english = lines[0], lines[1], lines[2]
     assert newest.select_one("time").get_text() == "19. Juni 2026"
-    assert "Stadt Musterstadt" in newest.select_one(".aushang-index__meta").get_text()
+    assert "Stadt Musterstadt" in newest.get_text()
     link = newest.select_one("a")
     assert link["href"] == "../../../beitrag/stadt/18/"
     assert link.get_text().startswith("Sperrung der Ringstraße")
-    assert link.get_text().endswith(" …") and len(link.get_text()) <= 120
+    assert link.get_text().endswith(" …") and len(link.get_text()) <= 100
     # a content warning stands in for the text, as in the teaser
     assert warned.select_one("a").get_text() == "Inhaltswarnung: Unfall"
     assert "Details" not in warned.get_text()

@@ -213,6 +213,7 @@ def _build_site(config: Config, privacy: BuildScan, *, allow_drop: bool, full: b
         if site_dir.exists():
             shutil.rmtree(site_dir)
     renderer = Renderer(site_context(config))
+    site_feeds = announced_feeds(config.site.title, renderer.strings)
     # 1. posts: read the post files that changed since the last build
     archive = Archive(config.archive_dir)
     posts_dir = config.archive_dir / "posts"
@@ -324,7 +325,7 @@ def _build_site(config: Config, privacy: BuildScan, *, allow_drop: bool, full: b
             description=page.description,
             url=page.url,
             site_url=config.site.url,
-            head=feed_head_links(page),
+            head=feed_head_links(page, site_feeds),
             body=page.body,
         )
         write_file(target, text.encode("utf-8"))
@@ -562,13 +563,19 @@ def _page_digest(page: Page, frame_key: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def feed_head_links(page: Page) -> str:
-    """The ``<link rel="alternate">`` tags of the feeds a page announces."""
+def feed_head_links(page: Page, site_feeds: list[dict[str, str]]) -> str:
+    """The ``<link rel="alternate">`` tags of the feeds a page announces: the site's feeds
+    and its own (an account's). A post's own page announces none: there is one page per post,
+    a tenth of the HTML per post would go to them, and every listing and the footer's
+    "So abonnieren Sie" lead to the feeds."""
+    if page.url.startswith(POSTS_DIR + "/"):
+        return ""
     base = "../" * page.url.count("/")
+    own = [feed for feed in page.feeds if feed not in site_feeds]
     return "".join(
         f'<link rel="alternate" type="{html.escape(feed["type"])}" '
         f'title="{html.escape(feed["title"])}" href="{html.escape(base + feed["href"])}">'
-        for feed in page.feeds
+        for feed in [*site_feeds, *own]
     )
 
 

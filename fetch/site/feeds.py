@@ -186,7 +186,7 @@ def render_feeds(
 
 
 def announced_feeds(site_title: str, strings: dict[str, str]) -> list[dict[str, str]]:
-    """The site-wide feeds every page announces with <link rel="alternate">."""
+    """The site-wide feeds every page but a post's own announces with <link rel="alternate">."""
     return feed_links(None, strings["feed_all_title"].format(site=site_title), strings)
 
 

@@ -134,6 +134,9 @@ def _theme_only(soup: BeautifulSoup) -> list[Tag]:
     """The elements only the theme's JavaScript uses, or that the page hides anyway."""
     found: list[Tag] = []
     found += soup.select('meta[name="generator"]')
+    # the site's feeds: the build announces them on each page but a post's own (build.py,
+    # feed_head_links)
+    found += soup.select('head link[rel="alternate"]')
     for script in soup.find_all("script"):
         source = str(script.get("src") or "")
         if not source or THEME_SCRIPTS in source:

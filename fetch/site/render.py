@@ -90,8 +90,8 @@ BASE = "\x1a"
 TEASER_CHARS = 280
 # An index line (hashtag, month and platform listings) holds this much of the text, and a page
 # of lines holds LINES_PER_TEASER times as many posts as a page of teasers.
-LINE_CHARS = 120
-LINES_PER_TEASER = 3
+LINE_CHARS = 100
+LINES_PER_TEASER = 5
 
 
 @dataclass(frozen=True)
@@ -434,6 +434,7 @@ class Renderer:
                 p=view,
                 base=BASE,
                 day=day,
+                day_iso=local(post.published, self.context.timezone).date().isoformat(),
                 summary=summary or t["permalink"],
                 extras=extras,
             )
@@ -465,31 +466,41 @@ class Renderer:
         """The pages of a listing (``items`` newest first), numbered from the oldest post.
 
         ``directory`` ("" for the home timeline, else e.g. "konto/stadt/") shows the newest
-        posts: the newest full page of ``posts_per_page`` and the posts after it. The older
-        full pages are ``<directory>seite/<n>/``, page 1 holding the oldest posts. A new post
-        therefore changes the first page and at most one numbered page; every other page of
-        a long archive stays as it was, byte for byte.
+        posts; the older pages are ``<directory>seite/<n>/``, page 1 holding the oldest posts,
+        as index lines (``Listed.line``), ``LINES_PER_TEASER`` times ``posts_per_page`` to a
+        page. Pages are cut from the oldest post on, so a new post changes the first page and
+        at most two numbered pages; every other page of a long archive stays as it was, byte
+        for byte.
 
-        ``lines``: the posts as index lines (``Listed.line``), ``LINES_PER_TEASER`` times as
-        many to a page; the timeline and the accounts' pages show teasers, the hashtags',
-        months' and platforms' pages, which are for finding a post, show lines.
+        ``lines`` (the hashtags', months' and platforms' pages, which are for finding a post):
+        the first page shows lines too, the newest full page of them and the posts after it.
+        Else (the timeline, the accounts' pages) the first page shows the newest
+        ``posts_per_page`` posts as teasers, and a numbered page leaves out those posts (a
+        numbered page left empty by that is not made).
         """
-        size = self.context.posts_per_page * (LINES_PER_TEASER if lines else 1)
+        size = self.context.posts_per_page * LINES_PER_TEASER
         total = len(items)
-        full, rest = divmod(total, size)
-        newest_count = rest + size if full else rest
         t = self.strings
-        numbered = max(0, full - 1)
         announced = (feeds or []) if announce else []
+        if lines:
+            full, rest = divmod(total, size)
+            shown = rest + size if full else rest
+            numbered = max(0, full - 1)
+        else:
+            shown = min(total, self.context.posts_per_page)
+            numbered = -(-total // size)
+            while numbered and total - (numbered - 1) * size <= shown:
+                numbered -= 1  # its posts are all on the first page
         for number in [0, *range(numbered, 0, -1)]:
             if number == 0:
-                chunk, url, heading = items[:newest_count], directory, title
+                chunk, url, heading = items[:shown], directory, title
                 older = page_url(numbered) if numbered else None
                 newer = None
                 label = t["newest_posts"]
             else:
                 end = total - (number - 1) * size
-                chunk, url = items[end - size : end], directory + page_url(number)
+                chunk = items[max(shown, end - size) : end]
+                url = directory + page_url(number)
                 heading = f"{title}, {t['page']} {number}"
                 older = page_url(number - 1) if number > 1 else None
                 newer = page_url(number + 1) if number < numbered else ""
@@ -499,6 +510,7 @@ class Renderer:
                     if first == last
                     else t["page_range"].format(number=number, first=first, last=last)
                 )
+            as_lines = lines or number > 0
             base = _base(url)
             pagination = None
             if numbered:
@@ -514,10 +526,10 @@ class Renderer:
                 heading=heading,
                 intro=intro if number == 0 else "",
                 teasers=[
-                    Markup((item.line if lines else item.teaser).replace(BASE, base))  # noqa: S704 (our own rendered teasers)
+                    Markup((item.line if as_lines else item.teaser).replace(BASE, base))  # noqa: S704 (our own rendered teasers)
                     for item in chunk
                 ],
-                lines=lines,
+                lines=as_lines,
                 no_posts=not chunk,
                 pagination=pagination,
                 feeds=feeds or [],
@@ -701,7 +713,7 @@ def listing_pages(renderer: Renderer, listed: list[Listed]) -> Iterator[Page]:
             title=t["timeline"],
             intro=t["timeline_intro"],
             feeds=feed_links(None, t["feed_all_title"].format(site=site), t),
-            announce=False,  # the site-wide feeds are announced on every page by the theme
+            announce=False,  # the site-wide feeds: the build announces them on every listing
             search_form=True,
             frame="index.md",
         )
