@@ -274,6 +274,10 @@ def test_a_self_thread_is_one_conversation_on_each_of_its_pages() -> None:
         "Teil drei",
     ]
     assert [i.get("aria-current") for i in items] == [None, "true", None]
+    # the other parts' dates link to their pages; the page's own post's date links nowhere
+    dates = [i.select_one(".aushang-post__date") for i in items]
+    assert [d.name for d in dates] == ["a", "span", "a"]
+    assert dates[0]["href"] == "../../../beitrag/stadt/1/"
     assert soup.select_one("#aushang-thread-heading").get_text() == "Thread mit 3 Beiträgen"
     listing = page(files, "index.md")
     parts = [p.get_text() for p in listing.select(".aushang-post__thread")]
@@ -367,7 +371,7 @@ def test_index_lines_name_day_account_and_text_and_hold_five_pages_of_teasers() 
     link = newest.select_one("a")
     assert link["href"] == "../../../beitrag/stadt/18/"
     assert link.get_text().startswith("Sperrung der Ringstraße")
-    assert link.get_text().endswith(" …") and len(link.get_text()) <= 100
+    assert link.get_text().endswith(" …") and len(link.get_text()) <= 80
     # a content warning stands in for the text, as in the teaser
     assert warned.select_one("a").get_text() == "Inhaltswarnung: Unfall"
     assert "Details" not in warned.get_text()

@@ -24,7 +24,14 @@ site name, the tabs, the content, the footer with the legal links) and loses:
   :data:`LEAN_CLASS`; a primary sidebar the page shows on a wide screen (the overviews) stays
   there and is hidden on a narrow one;
 - sidebars the page hides anyway (``hide: navigation``/``toc``), the header's second title
-  (the page title the theme's script shows after scrolling), empty skip and announce slots.
+  (the page title the theme's script shows after scrolling), empty skip and announce slots;
+- the site's feed announcements (``<link rel="alternate">``): the build puts them into every
+  generated page but a post's own;
+- the drawing of the logo's inline SVG (0.3 KB on every page): it moves into a file,
+  :data:`LOGO_FILE` (:func:`logo_svg`, written beside the theme's assets), and the header's
+  ``<svg>`` keeps only a ``<use>`` of it. The page itself asks for the file, so its
+  ``no-referrer`` policy holds (a CSS mask would be fetched by the stylesheet, with a
+  Referer), and the drawing takes the header's colour as the inline one did.
 
 Static pages (``docs/``: Impressum, ...) keep the theme's full frame, their section sidebar
 in the drawer and the palette toggle included. Each removal finds its element by what the
@@ -35,6 +42,7 @@ control) and does nothing when the theme stops producing it.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bs4 import BeautifulSoup, Tag
@@ -48,6 +56,14 @@ LEAN_CLASS = "aushang-lean"
 # ours under javascripts/ (the search page's suche.js) stay.
 THEME_SCRIPTS = "assets/javascripts/"
 SCHEME_SCRIPT = "javascripts/farbschema.js"
+LOGO_FILE = "assets/aushang-logo.svg"  # docs/stylesheets/aushang.css refers to it
+LOGO_ID = "aushang-logo"  # the <symbol> in LOGO_FILE
+# The theme's logo icon, as mkdocs-material writes it into the header (an inline SVG; a logo
+# image file of the city's own stays as it is). Read from the page's text, not from a parsed
+# tree: an HTML parser lowercases "viewBox", which a standalone SVG file needs as it is.
+_LOGO_SVG = re.compile(
+    r'<a\b[^>]*\bclass="md-header__button md-logo"[^>]*>\s*(<svg\b.*?</svg>)', re.DOTALL
+)
 # The palette option that means "follow the system" (material's automatic toggle) names no
 # scheme of its own.
 AUTOMATIC_MEDIA = "(prefers-color-scheme)"
@@ -98,6 +114,11 @@ def lean_page(page: str, url: str) -> str:
             label.decompose()
     for tag in soup.select("[data-md-component]"):
         del tag["data-md-component"]
+    logo = soup.select_one(".md-header a.md-logo > svg")
+    if logo is not None and logo_svg(page) is not None:
+        logo.clear()
+        href = "../" * url.count("/") + LOGO_FILE + "#" + LOGO_ID
+        logo.append(soup.new_tag("use", attrs={"href": href}))
     if soup.head is not None:  # nothing in <head> is rendered, its line breaks neither
         for text in soup.head.find_all(string=True, recursive=False):
             if not text.strip():
@@ -110,6 +131,25 @@ def lean_page(page: str, url: str) -> str:
             script["data-palette"] = json.dumps(palette, ensure_ascii=False, separators=(",", ":"))
         body.insert(0, script)
     return compact(soup.decode(formatter=_FORMATTER))
+
+
+def logo_svg(page: str) -> str | None:
+    """The header's logo icon of the theme's ``page`` as an SVG file: the drawing as a
+    ``<symbol>`` (:data:`LOGO_ID`) for the pages' ``<use>``, shown once so the file can be
+    opened on its own. None when the header has no inline SVG logo."""
+    match = _LOGO_SVG.search(page)
+    if match is None:
+        return None
+    parts = re.fullmatch(r"<svg\b([^>]*)>(.*)</svg>", match.group(1), re.DOTALL)
+    if parts is None:
+        return None
+    box = re.search(r'\bviewBox="([^"]*)"', parts.group(1))
+    view_box = f' viewBox="{box.group(1)}"' if box else ""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg"{view_box}>'
+        f'<symbol id="{LOGO_ID}"{view_box}>{parts.group(2)}</symbol>'
+        f'<use href="#{LOGO_ID}"/></svg>\n'
+    )
 
 
 def scheme_palette(soup: BeautifulSoup) -> list[Any] | None:

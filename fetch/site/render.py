@@ -90,7 +90,7 @@ BASE = "\x1a"
 TEASER_CHARS = 280
 # An index line (hashtag, month and platform listings) holds this much of the text, and a page
 # of lines holds LINES_PER_TEASER times as many posts as a page of teasers.
-LINE_CHARS = 100
+LINE_CHARS = 80
 LINES_PER_TEASER = 5
 
 

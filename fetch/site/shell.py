@@ -36,7 +36,7 @@ from typing import Any
 import yaml
 
 from ..errors import AushangError
-from .lean import lean_page
+from .lean import LOGO_FILE, lean_page, logo_svg
 from .privacy import uses_pagefind, with_policy
 
 FRAME_DIR = "aushang-rahmen"
@@ -185,7 +185,12 @@ def cut_frames(
     its privacy policy set."""
     frames = {}
     for key, url in placeholders.items():
-        page = lean_page((theme_site / url / "index.html").read_text(encoding="utf-8"), url)
+        theme_page = (theme_site / url / "index.html").read_text(encoding="utf-8")
+        logo = logo_svg(theme_page)
+        if logo is not None:  # the lean frames show it from a file (lean.LOGO_FILE)
+            (theme_site / LOGO_FILE).parent.mkdir(parents=True, exist_ok=True)
+            (theme_site / LOGO_FILE).write_text(logo, encoding="utf-8")
+        page = lean_page(theme_page, url)
         policed = with_policy(page, media_url=media_url or None)
         frames[key] = Frame.cut(policed, url, site_url, media_url)
     return frames
