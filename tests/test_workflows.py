@@ -134,6 +134,9 @@ def test_secrets_appear_only_in_the_steps_that_need_them() -> None:
             elif label in ("Archiv holen (privates Repository)", "Archiv sichern"):
                 assert set(re.findall(r"secrets\.(\w+)", text)) == {"AUSHANG_ARCHIVE_DEPLOY_KEY"}
                 assert step.get("with", {}).get("persist-credentials", False) is False
+            elif label == "Bilder zum Medien-Server":
+                assert set(re.findall(r"secrets\.(\w+)", text)) == {"AUSHANG_MEDIA_DEPLOY_KEY"}
+                assert "secrets." not in step["run"]
             else:
                 pytest.fail(f"step {label!r} of job {name} uses a secret")
     assert "toJSON(secrets)" not in MIRROR.read_text(encoding="utf-8")
@@ -195,3 +198,58 @@ def test_the_site_is_published_and_cached_only_when_more_than_the_status_page_ch
     assert _publish_decision(tmp_path, "05", SITE_CHANGED="true") == "publish=true"
     assert _publish_decision(tmp_path, "05", FETCH_EXIT="1") == "publish=true"
     assert _publish_decision(tmp_path, "05", EVENT="workflow_dispatch") == "publish=true"
+
+
+def test_with_a_media_host_the_images_go_there_before_the_site_is_uploaded(
+    tmp_path: Path,
+) -> None:
+    """The step "Bilder zum Medien-Server" (only with vars.AUSHANG_MEDIA_RSYNC, only when the
+    site is published) mirrors site/media to the host with its known host key, deletes there
+    what no post shows any more, and leaves site/ without media/; the key file is gone after.
+    Run with stand-ins for rsync and ssh that record their arguments."""
+    steps = _load(MIRROR)["jobs"]["mirror"]["steps"]
+    names = [s.get("name") for s in steps]
+    media = steps[names.index("Bilder zum Medien-Server")]
+    assert names.index("Bilder zum Medien-Server") < names.index("Seite hochladen")
+    assert names.index("Bau sichern") < names.index("Bilder zum Medien-Server")  # cache keeps it
+    assert "steps.publish.outputs.publish == 'true'" in media["if"]
+    assert "vars.AUSHANG_MEDIA_RSYNC != ''" in media["if"]
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    calls = tmp_path / "calls"
+    (fake / "rsync").write_text(
+        "#!/bin/sh\n"
+        f"printf '%s\\n' \"$@\" > {calls}\n"
+        'prev=""\n'
+        'for a in "$@"; do\n'
+        f'  if [ "$prev" = "--rsh" ]; then set -- $a; cp "$3" {tmp_path}/seen-key; break; fi\n'
+        '  prev="$a"\n'
+        "done\n",
+        encoding="utf-8",
+    )
+    (fake / "rsync").chmod(0o755)
+    work = tmp_path / "work"
+    (work / "site" / "media" / "ab").mkdir(parents=True)
+    (work / "site" / "media" / "ab" / "ab12-480.webp").write_bytes(b"RIFF")
+    (work / "site" / "index.html").write_text("<!doctype html>", encoding="utf-8")
+    runner_temp = tmp_path / "runner"
+    runner_temp.mkdir()
+    environ = {
+        "PATH": f"{fake}:{os.environ['PATH']}",
+        "RUNNER_TEMP": str(runner_temp),
+        "TARGET": "web@medien.musterstadt.de:/var/www/medien/aushang/",
+        "KNOWN_HOSTS": "medien.musterstadt.de ssh-ed25519 AAAAtest",
+        "MEDIA_DEPLOY_KEY": "-----BEGIN OPENSSH PRIVATE KEY-----\ngeheim\n",
+    }
+    subprocess.run(
+        ["bash", "-e", "-c", media["run"]], env=environ, cwd=work, check=True, capture_output=True
+    )
+    args = calls.read_text(encoding="utf-8").splitlines()
+    assert args[:3] == ["--archive", "--size-only", "--delete"]
+    assert args[-2:] == ["site/media/", "web@medien.musterstadt.de:/var/www/medien/aushang/"]
+    assert "StrictHostKeyChecking=yes" in args[4] and str(runner_temp) in args[4]
+    assert (tmp_path / "seen-key").read_text(encoding="utf-8").startswith("-----BEGIN OPENSSH")
+    known = (runner_temp / "media_known_hosts").read_text(encoding="utf-8")
+    assert known == "medien.musterstadt.de ssh-ed25519 AAAAtest\n"
+    assert not (runner_temp / "media-key").exists()  # removed on exit
+    assert not (work / "site" / "media").exists() and (work / "site" / "index.html").is_file()
