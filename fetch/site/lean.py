@@ -56,7 +56,7 @@ LEAN_CLASS = "aushang-lean"
 # ours under javascripts/ (the search page's suche.js) stay.
 THEME_SCRIPTS = "assets/javascripts/"
 SCHEME_SCRIPT = "javascripts/farbschema.js"
-LOGO_FILE = "assets/aushang-logo.svg"  # docs/stylesheets/aushang.css refers to it
+LOGO_FILE = "assets/aushang-logo.svg"  # the header's <use> of the logo refers to it
 LOGO_ID = "aushang-logo"  # the <symbol> in LOGO_FILE
 # The theme's logo icon, as mkdocs-material writes it into the header (an inline SVG; a logo
 # image file of the city's own stays as it is). Read from the page's text, not from a parsed

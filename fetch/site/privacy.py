@@ -18,9 +18,9 @@ Offline, in two steps:
    of a finished site. Either way the written HTML is post-processed rather than mkdocs hooked,
    so this does not depend on mkdocs-material's internals (it maintains no more after 2027;
    Zensical succeeds it).
-2. :func:`enforce_privacy` (``build_site`` calls it on what it wrote, on everything for a full
-   build) and :func:`scan_site` read every HTML, CSS, JS, XML, JSON (and source map) file and
-   report a :class:`Finding` for each of:
+2. :class:`BuildScan` (``build_site`` hands it what it writes, and it checks everything on a
+   full build) and :func:`scan_site` read every HTML, CSS, JS, XML, JSON (and source map) file
+   and report a :class:`Finding` for each of:
 
    - ``external-resource``: anything a browser loads by itself from another origin: ``src``,
      ``srcset``, ``poster``, ``<link href>`` (stylesheet, icon, preload, preconnect,
@@ -950,25 +950,16 @@ def scan_report(
     machine's cores); HTML parsing in Python takes about 7 ms per page. ``media_url`` is
     ``site.media_url``: images (and feed enclosures) in that folder count as our own.
     """
-    site_dir = Path(site_dir)
     started = time.perf_counter()
     # ``paths``: only these files (what an incremental build wrote); default every file.
-    paths = site_files(site_dir) if paths is None else sorted(set(paths))
+    paths = site_files(Path(site_dir)) if paths is None else sorted(set(paths))
     workers = min(processes or os.cpu_count() or 1, max(1, len(paths) // 200))
-    if workers < 2 or len(paths) < PARALLEL_FROM_FILES:
-        return _Scanner(site_dir, site_url, media_url).scan(paths)
-    default_rules()  # compiled once here, inherited by the forked workers
-    context = multiprocessing.get_context("fork" if os.name == "posix" else None)
-    parts = [paths[index::workers] for index in range(workers)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        reports = list(
-            pool.map(
-                _scan_part, [site_dir] * workers, [site_url] * workers, [media_url] * workers, parts
-            )
-        )
-    merged = _merge(reports)
-    merged.seconds = time.perf_counter() - started
-    return merged
+    scan = BuildScan(site_dir, site_url=site_url, media_url=media_url, processes=workers)
+    if len(paths) >= PARALLEL_FROM_FILES:
+        scan.start()
+    report = scan.finish(paths)
+    report.seconds = time.perf_counter() - started
+    return report
 
 
 def _merge(reports: Iterable[ScanReport]) -> ScanReport:
@@ -988,10 +979,11 @@ class BuildScan:
     A large build spends its time making pages in one process; the scan of what it wrote would
     follow as a step of its own. Here the build hands each file to :meth:`add` as it writes
     it, and batches of them are scanned by worker processes (one per core) while the build
-    goes on. :meth:`finish` scans the rest (``everything``: every file in the site, for a full
-    build; else the files named), waits for the workers and returns the merged report. Files
-    must not change after they were added. A small build, or a machine with one core, scans
-    everything in :meth:`finish`, in this process.
+    goes on. :meth:`finish` scans the rest (every file in the site, for a full build; else
+    the files named), waits for the workers and returns the merged report. Files must not
+    change after they were added. A small build, or a machine with one core, scans everything
+    in :meth:`finish`, in this process. :func:`scan_report` (a finished site) uses it too,
+    without handing over files first.
 
     The workers are started (forked) by :meth:`start`, early in the build, while the build's
     process is still small: a fork of a process holding 100,000 parsed posts costs memory as
@@ -1082,21 +1074,6 @@ def scan_site(
     on the city's media host: images there are our own too, anything else from it is not.
     """
     return scan_report(site_dir, site_url=site_url, media_url=media_url).findings
-
-
-def enforce_privacy(
-    site_dir: Path,
-    *,
-    site_url: str | None = None,
-    media_url: str | None = None,
-    paths: list[Path] | None = None,
-) -> ScanReport:
-    """Scan the site (or only ``paths``, what an incremental build wrote); raise
-    :class:`PrivacyError` on any finding. The pages carry their policy already (the build
-    sets it into the theme's frames; :func:`apply_policy` does it for a finished site)."""
-    report = scan_report(site_dir, site_url=site_url, media_url=media_url, paths=paths)
-    check_report(report, site_dir)
-    return report
 
 
 def check_report(report: ScanReport, site_dir: Path) -> None:

@@ -88,8 +88,9 @@ class SiteContext:
 BASE = "\x1a"
 # A post's text up to this many characters is shown whole in listings, a longer one shortened.
 TEASER_CHARS = 280
-# An index line (hashtag, month and platform listings) holds this much of the text, and a page
-# of lines holds LINES_PER_TEASER times as many posts as a page of teasers.
+# An index line (hashtag, month and platform listings, older pages of the timeline and the
+# accounts) holds this much of the text, and a page of lines holds LINES_PER_TEASER times as
+# many posts as a page of teasers.
 LINE_CHARS = 80
 LINES_PER_TEASER = 5
 
