@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -218,3 +219,44 @@ def test_the_dark_scheme_follows_the_system_on_a_generated_page(
     assert visit.page_errors == []
     assert [line for line in visit.console if line.startswith("error")] == []
     visit.assert_private()
+
+
+_TAG_PAIR = re.compile(r"(<\/?([a-zA-Z][\w-]*)[^<>]*>)(?=<\/?([a-zA-Z][\w-]*))")
+_BLOCK_TAGS = {"li", "ul", "div", "nav", "header", "footer", "main", "article", "p", "h1", "body"}
+
+
+def with_line_breaks(page: str) -> str:
+    """``page`` with a line break between every two adjacent tags one of which is a block,
+    as the theme wrote its frame."""
+    return _TAG_PAIR.sub(
+        lambda m: m.group(1) + ("\n" if {m.group(2), m.group(3)} & _BLOCK_TAGS else ""), page
+    )
+
+
+@pytest.mark.parametrize("path", [POST, "", "konto/stadt/seite/1/"])
+def test_a_page_without_line_breaks_next_to_blocks_looks_the_same(
+    chromium: Any, demo_site: Path, tmp_path: Path, path: str
+) -> None:
+    """The frame drops the line breaks next to block tags (lean.drop_block_gaps): in Chromium
+    the page looks pixel for pixel as with a line break between every two tags where one is a
+    block, on a wide and on a narrow screen."""
+    from tests.browser import SiteServer, open_visit
+
+    site = tmp_path / "site"
+    shutil.copytree(demo_site, site)
+    page = read(site, path).replace(' loading="lazy"', "")  # every image drawn in both
+    assert "<pre" not in page and "<textarea" not in page
+    (site / path / "index.html").write_text(page, encoding="utf-8")
+    spaced = with_line_breaks(page)
+    assert spaced.count("\n") > page.count("\n") + 50
+    (site / path / "spaced.html").write_text(spaced, encoding="utf-8")
+    with SiteServer(site) as server, open_visit(chromium, server.url) as visit:
+        for width, height in ((1280, 900), (375, 800)):
+            visit.page.set_viewport_size({"width": width, "height": height})
+            shots = []
+            for name in ("", "spaced.html"):
+                visit.goto(path + name)
+                visit.page.wait_for_load_state("networkidle")
+                shots.append(visit.page.screenshot(full_page=True))
+            assert shots[0] == shots[1], (path, width)
+        visit.assert_private()

@@ -104,7 +104,9 @@ def test_every_page_starts_with_the_policy_and_its_own_script_hashes(demo_site: 
             and str(script.get("type", "")).lower() in JAVASCRIPT_TYPES
             and script.string
         }
-        listed = {source for source in policy["script-src"] if source.startswith("'sha256-")}
+        # without inline scripts the page needs no script-src: default-src 'self' applies
+        scripts = policy.get("script-src", policy["default-src"])
+        listed = {source for source in scripts if source.startswith("'sha256-")}
         assert listed == inline, page
         everything = " ".join(" ".join(sources) for sources in policy.values())
         assert "unsafe-inline" not in everything and "'unsafe-eval'" not in everything
@@ -423,12 +425,34 @@ def test_a_page_without_the_policy_is_a_finding(tmp_path: Path) -> None:
     assert "not the first in <head>" in findings[0].detail
 
 
-def test_a_script_added_after_the_policy_is_a_finding(tmp_path: Path) -> None:
-    """An inline script without its hash would be blocked: the scan says which page."""
-    page = with_policy(PAGE.format(body=""))
+@pytest.mark.parametrize("inline", [True, False])
+def test_a_script_added_after_the_policy_is_a_finding(tmp_path: Path, inline: bool) -> None:
+    """An inline script without its hash would be blocked: the scan says which page. A page
+    that had no inline script has no script-src; default-src 'self' blocks the script too."""
+    page = PAGE.format(body="")
+    if not inline:
+        page = page.replace('<script>var depth = ".";</script>\n', "")
+    page = with_policy(page)
+    assert ("script-src" in page) is inline
     page = page.replace("</body>", "<script>var later = 1;</script></body>")
     (tmp_path / "index.html").write_text(page, encoding="utf-8")
-    assert [f.rule for f in scan_site(tmp_path)] == ["csp"]
+    findings = scan_site(tmp_path)
+    assert [f.rule for f in findings] == ["csp"]
+    assert "is not in script-src" in findings[0].detail
+
+
+@pytest.mark.parametrize("name", ["default-src", "img-src", "object-src", "base-uri"])
+def test_a_policy_without_a_directive_that_does_not_fall_back_is_a_finding(
+    tmp_path: Path, name: str
+) -> None:
+    """script-src and style-src may be left to default-src; the others must be there."""
+    page = with_policy(PAGE.format(body=""))
+    policy = re.search(r'Content-Security-Policy" content="([^"]*)"', page)[1]
+    kept = "; ".join(part for part in policy.split("; ") if not part.startswith(name + " "))
+    assert kept != policy
+    (tmp_path / "index.html").write_text(page.replace(policy, kept), encoding="utf-8")
+    (tmp_path / "style.css").write_text("a { color: #036; }", encoding="utf-8")
+    assert [f.detail for f in scan_site(tmp_path)] == [f"the policy lacks {name}"]
 
 
 @pytest.mark.parametrize(
@@ -624,10 +648,8 @@ def test_without_a_media_host_the_policy_is_what_it_was() -> None:
     page = PAGE.format(body="")
     assert with_policy(page) == with_policy(page, media_url=None) == with_policy(page, media_url="")
     assert content_security_policy([]) == (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "font-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; "
-        "media-src 'self'; frame-src 'none'; object-src 'none'; base-uri 'self'; "
-        "form-action 'self'"
+        "default-src 'self'; img-src 'self' data:; frame-src 'none'; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'"
     )
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 # Whitespace is kept as it is inside these elements; elsewhere a line's indentation and blank
 # lines render exactly like the single line break left in their place.
-_VERBATIM = re.compile(r"(<(pre|script|style|textarea)\b.*?</\2\s*>)", re.IGNORECASE | re.DOTALL)
+VERBATIM = re.compile(r"(<(pre|script|style|textarea)\b.*?</\2\s*>)", re.IGNORECASE | re.DOTALL)
 _INDENTED_LINES = re.compile(r"\n[ \t\n\r]+")
 _CHECKBOX_AUTOCOMPLETE = re.compile(r'(<input\b[^>]*type="checkbox"[^>]*?) autocomplete="off"')
 _EMPTY_TABINDEX = re.compile(r'(<label\b[^>]*?) tabindex=""')
@@ -53,7 +53,7 @@ def repair(html: str) -> str:
 
 def compact(html: str) -> str:
     """Drop indentation and blank lines outside pre, script, style and textarea."""
-    parts = _VERBATIM.split(html)
+    parts = VERBATIM.split(html)
     # split() gives the text between matches, and for each match the element and its tag name
     return "".join(
         _INDENTED_LINES.sub("\n", part) if index % 3 == 0 else part
