@@ -43,7 +43,7 @@ SCHEMES = {"light": "default", "dark": "slate"}  # prefers-color-scheme -> mater
 # Every page type of the demo site, by a path relative to the site root.
 PAGES = {
     "home": "",
-    "page 1": "seite/1/",
+    "page 1": "konto/stadt/seite/1/",
     "post with images": "beitrag/stadt/112400000000000113/",
     "thread post": "beitrag/stadt/112400000000000127/",
     "post with content warning": "beitrag/feuerwehr/112400000000000115/",

@@ -23,7 +23,15 @@ ROOT = Path(__file__).resolve().parents[1]
 FRAME_LIMIT = 3584  # bytes of a post page outside its post (issue 8: 8 KB per post in all)
 CONTENT_START = '<article class="md-content__inner md-typeset">'
 POST = "beitrag/stadt/112400000000000113/"
-GENERATED = [POST, "", "seite/1/", "archiv/", "archiv/2026/06/", "konto/stadt/", "suche/"]
+GENERATED = [
+    POST,
+    "",
+    "konto/stadt/seite/1/",
+    "archiv/",
+    "archiv/2026/06/",
+    "konto/stadt/",
+    "suche/",
+]
 STATIC = "about/impressum/"
 
 
@@ -244,7 +252,8 @@ def test_a_page_without_line_breaks_next_to_blocks_looks_the_same(
 
     site = tmp_path / "site"
     shutil.copytree(demo_site, site)
-    page = read(site, path).replace(' loading="lazy"', "")  # every image drawn in both
+    # every image drawn in both, before the screenshot
+    page = read(site, path).replace(' loading="lazy"', "").replace(' decoding="async"', "")
     assert "<pre" not in page and "<textarea" not in page
     (site / path / "index.html").write_text(page, encoding="utf-8")
     spaced = with_line_breaks(page)
@@ -257,6 +266,7 @@ def test_a_page_without_line_breaks_next_to_blocks_looks_the_same(
             for name in ("", "spaced.html"):
                 visit.goto(path + name)
                 visit.page.wait_for_load_state("networkidle")
+                visit.page.evaluate("Promise.all([...document.images].map(i => i.decode()))")
                 shots.append(visit.page.screenshot(full_page=True))
             assert shots[0] == shots[1], (path, width)
         visit.assert_private()

@@ -40,7 +40,7 @@ def _content(path: Path) -> Any:
 def test_every_page_type_exists(demo_site: Path) -> None:
     for path in (
         "index.html",
-        "seite/1/index.html",
+        "konto/stadt/seite/1/index.html",
         "archiv/index.html",
         "archiv/2026/06/index.html",
         "konto/index.html",

@@ -299,7 +299,6 @@ def test_browsing_pages_per_account_platform_month_and_hashtag() -> None:
     files = render_site(posts, CONTEXT)
     for path in (
         "index.md",
-        "seite/1/index.md",
         "konto/stadt/index.md",
         "konto/kanal/index.md",
         "plattform/mastodon/index.md",
@@ -324,17 +323,63 @@ def test_browsing_pages_per_account_platform_month_and_hashtag() -> None:
     first = lines[0]
     assert first.select_one("time")["datetime"] == "2026-06-07"  # the day, in the site's zone
     assert first.select_one("a")["href"] == "../../../beitrag/stadt/6/"
-    # posts_per_page is 3: the timeline's first page shows the newest 3 as teasers, the
-    # numbered pages the others as lines (15 to a page, counted from the oldest post)
+    # posts_per_page is 3: the timeline's first page shows the newest 3 as teasers, an
+    # account's numbered pages the others as lines (15 to a page, counted from the oldest post)
     assert len(page(files, "index.md").select(".aushang-feed > article")) == 3
-    assert len(page(files, "seite/1/index.md").select("ol.aushang-index > li")) == 4
-    assert "seite/2/index.md" not in files
+    assert len(page(files, "konto/stadt/seite/1/index.md").select("ol.aushang-index > li")) == 4
+    assert "konto/stadt/seite/2/index.md" not in files
+    # the timeline has no numbered pages: its older posts are the months' pages
+    assert not [path for path in files if path.startswith("seite/")]
     empty = page(files, "konto/kanal/index.md")
     assert (
         empty.select_one("p").get_text()
         == "Alle Beiträge von Stadt Musterstadt (YouTube) auf YouTube, neueste zuerst."
     )
     assert "Noch keine Beiträge." in empty.get_text()
+
+
+def navigation(files: dict[str, str], path: str) -> dict[str, tuple[str, str]]:
+    """The links of a listing page's navigation: which of them (rel or text), where to."""
+    nav = page(files, path).select_one("nav.aushang-pagination")
+    assert nav is not None, path
+    return {str(a.get("rel", [a.get_text()])[0]): (a["href"], a.get_text()) for a in nav("a")}
+
+
+def test_the_older_posts_of_the_timeline_are_the_months_one_leading_to_the_next() -> None:
+    """The timeline has only its first page; its "older" link goes to the month of the first
+    post it does not show. A month's oldest page leads to the month before (its newest page),
+    its newest page to the month after (that month's oldest page); a month without posts is
+    skipped."""
+    posts = [post(f"7{i}", published=f"2026-07-0{i + 1}T08:00:00+00:00") for i in range(2)]
+    posts += [
+        post(f"6{i:02d}", published=f"2026-06-{i % 28 + 1:02d}T09:00:00+00:00") for i in range(35)
+    ]
+    posts += [post(f"4{i}", published=f"2026-04-0{i + 1}T08:00:00+00:00") for i in range(4)]
+    files = render_site(posts, CONTEXT)
+    assert not [path for path in files if path.startswith("seite/")]
+    assert navigation(files, "index.md") == {
+        "next": ("archiv/2026/06/", "Ältere Beiträge: Juni 2026"),
+        "Älteste": ("archiv/2026/04/", "Älteste"),
+    }
+    assert navigation(files, "archiv/2026/07/index.md") == {
+        "next": ("../../../archiv/2026/06/", "Ältere Beiträge: Juni 2026"),
+    }
+    # June: 35 posts, 15 lines to a page: the first page holds the newest 20, page 1 the rest
+    assert navigation(files, "archiv/2026/06/index.md") == {
+        "prev": ("../../../archiv/2026/07/", "Neuere Beiträge: Juli 2026"),
+        "next": ("../../../archiv/2026/06/seite/1/", "Ältere Beiträge"),
+    }
+    assert navigation(files, "archiv/2026/06/seite/1/index.md") == {
+        "prev": ("../../../../../archiv/2026/06/", "Neuere Beiträge"),
+        "next": ("../../../../../archiv/2026/04/", "Ältere Beiträge: April 2026"),
+    }
+    assert navigation(files, "archiv/2026/04/index.md") == {
+        "prev": ("../../../archiv/2026/06/seite/1/", "Neuere Beiträge: Juni 2026"),
+    }
+    assert "archiv/2026/05/index.md" not in files
+    # a timeline that shows every post has no navigation
+    few = render_site(posts[:3], CONTEXT)
+    assert page(few, "index.md").select_one("nav.aushang-pagination") is None
 
 
 def test_index_lines_name_day_account_and_text_and_hold_five_pages_of_teasers() -> None:
@@ -359,12 +404,13 @@ def test_index_lines_name_day_account_and_text_and_hold_five_pages_of_teasers() 
     # 19 posts, 15 lines to a page (5 x posts_per_page): the newest full page and the rest
     assert len(lines) == 19
     assert "archiv/2026/06/seite/1/index.md" not in files
-    # the timeline: the newest 3 as teasers; the numbered pages, cut at 15 from the oldest
+    # an account: the newest 3 as teasers; the numbered pages, cut at 15 from the oldest
     # post, leave those out: page 2 holds the one post after them, page 1 the oldest 15
-    assert len(page(files, "index.md").select(".aushang-feed > article")) == 3
-    assert len(page(files, "seite/2/index.md").select("ol.aushang-index > li")) == 1
-    assert len(page(files, "seite/1/index.md").select("ol.aushang-index > li")) == 15
-    assert "seite/3/index.md" not in files
+    account = "konto/stadt/"
+    assert len(page(files, account + "index.md").select(".aushang-feed > article")) == 3
+    assert len(page(files, account + "seite/2/index.md").select("ol.aushang-index > li")) == 1
+    assert len(page(files, account + "seite/1/index.md").select("ol.aushang-index > li")) == 15
+    assert account + "seite/3/index.md" not in files
     newest, warned, english = lines[0], lines[1], lines[2]
     assert newest.select_one("time").get_text() == "19. Juni 2026"
     assert "Stadt Musterstadt" in newest.get_text()

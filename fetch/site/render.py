@@ -135,6 +135,14 @@ class Listed:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A link of a listing's navigation: where to, and what it says."""
+
+    href: str
+    label: str
+
+
+@dataclass(frozen=True)
 class QuoteView:
     name: str
     handle: str
@@ -463,6 +471,10 @@ class Renderer:
         search_form: bool = False,
         frame: str = "",
         lines: bool = False,
+        numbered: bool = True,
+        older: Link | None = None,
+        newer: Link | None = None,
+        oldest: str | None = None,
     ) -> Iterator[Page]:
         """The pages of a listing (``items`` newest first), numbered from the oldest post.
 
@@ -478,50 +490,60 @@ class Renderer:
         Else (the timeline, the accounts' pages) the first page shows the newest
         ``posts_per_page`` posts as teasers, and a numbered page leaves out those posts (a
         numbered page left empty by that is not made).
+
+        Not ``numbered``: only the first page (the timeline, whose older posts are the months'
+        pages). ``older`` and ``newer`` continue the listing beyond its own pages: ``older``
+        from its oldest page, ``newer`` from its newest (a month's pages lead to the months
+        before and after it); ``oldest``, for a listing without numbered pages, is the oldest
+        page of that chain.
         """
         size = self.context.posts_per_page * LINES_PER_TEASER
         total = len(items)
         t = self.strings
         announced = (feeds or []) if announce else []
-        if lines:
-            full, rest = divmod(total, size)
-            shown = rest + size if full else rest
-            numbered = max(0, full - 1)
-        else:
-            shown = min(total, self.context.posts_per_page)
-            numbered = -(-total // size)
-            while numbered and total - (numbered - 1) * size <= shown:
-                numbered -= 1  # its posts are all on the first page
-        for number in [0, *range(numbered, 0, -1)]:
+        shown, count = self.page_count(total, lines=lines, numbered=numbered)
+        oldest_own = directory + page_url(1) if count else directory
+        for number in [0, *range(count, 0, -1)]:
             if number == 0:
                 chunk, url, heading = items[:shown], directory, title
-                older = page_url(numbered) if numbered else None
-                newer = None
                 label = t["newest_posts"]
             else:
                 end = total - (number - 1) * size
                 chunk = items[max(shown, end - size) : end]
                 url = directory + page_url(number)
                 heading = f"{title}, {t['page']} {number}"
-                older = page_url(number - 1) if number > 1 else None
-                newer = page_url(number + 1) if number < numbered else ""
                 first, last = chunk[-1].day, chunk[0].day
                 label = (
                     t["page_day"].format(number=number, first=first)
                     if first == last
                     else t["page_range"].format(number=number, first=first, last=last)
                 )
-            as_lines = lines or number > 0
-            base = _base(url)
+            # the neighbours: older is the page with the next older posts, newer the next newer
+            if number == 0:
+                newer_link = newer
+            else:
+                newer_href = directory + (page_url(number + 1) if number < count else "")
+                newer_link = Link(newer_href, t["newer"])
+            if number == 0 and count:
+                older_link: Link | None = Link(directory + page_url(count), t["older"])
+            elif number > 1:
+                older_link = Link(directory + page_url(number - 1), t["older"])
+            else:
+                older_link = older
             pagination = None
-            if numbered:
+            if newer_link or older_link:
+                very_oldest = oldest_own if count else oldest
                 pagination = {
-                    "newer": None if newer is None else directory + newer,
-                    "older": None if older is None else directory + older,
-                    "newest": directory,
-                    "oldest": directory + page_url(1),
+                    "newer": newer_link,
+                    "older": older_link,
+                    "newest": directory if number and number < count else None,
+                    "oldest": very_oldest
+                    if very_oldest not in (url, older_link and older_link.href)
+                    else None,
                     "label": label,
                 }
+            as_lines = lines or number > 0
+            base = _base(url)
             body = self._render(
                 "listing.html",
                 heading=heading,
@@ -547,6 +569,21 @@ class Renderer:
                 feeds=tuple(announced),
                 frame=frame if number == 0 else "",
             )
+
+    def page_count(self, total: int, *, lines: bool, numbered: bool = True) -> tuple[int, int]:
+        """How many of ``total`` posts a listing's first page shows, and how many numbered
+        pages it has (:meth:`listing_pages`)."""
+        size = self.context.posts_per_page * LINES_PER_TEASER
+        if lines:
+            full, rest = divmod(total, size)
+            shown = rest + size if full else rest
+            count = max(0, full - 1)
+        else:
+            shown = min(total, self.context.posts_per_page)
+            count = -(-total // size)
+            while count and total - (count - 1) * size <= shown:
+                count -= 1  # its posts are all on the first page
+        return (shown, count) if numbered else (shown, 0)
 
     def overview_page(
         self, url: str, *, title: str, intro: str, sections: list[dict[str, Any]]
@@ -707,6 +744,20 @@ def listing_pages(renderer: Renderer, listed: list[Listed]) -> Iterator[Page]:
     t = renderer.strings
     site = context.site_title
     all_views = listed
+    by_month: dict[tuple[int, int], list[Listed]] = defaultdict(list)
+    for view in all_views:
+        by_month[view.month].append(view)
+    months = sorted(by_month, reverse=True)
+
+    def month_link(month: tuple[int, int], text: str, *, oldest_page: bool) -> Link:
+        """A month's newest page, or its oldest (page 1, or the only one)."""
+        count = renderer.page_count(len(by_month[month]), lines=True)[1]
+        href = month_url(*month) + (page_url(1) if oldest_page and count else "")
+        return Link(href, text.format(month=renderer.month_name(*month)))
+
+    # The timeline is its first page; the older posts are the months' pages, which lead from
+    # one month to the next (the month of the first post not shown here comes first).
+    shown = renderer.page_count(len(all_views), lines=False, numbered=False)[0]
     yield from (
         renderer.listing_pages(
             all_views,
@@ -717,6 +768,13 @@ def listing_pages(renderer: Renderer, listed: list[Listed]) -> Iterator[Page]:
             announce=False,  # the site-wide feeds: the build announces them on every listing
             search_form=True,
             frame="index.md",
+            numbered=False,
+            older=month_link(all_views[shown].month, t["older_month"], oldest_page=False)
+            if len(all_views) > shown
+            else None,
+            oldest=month_link(months[-1], "", oldest_page=True).href
+            if len(all_views) > shown
+            else None,
         )
     )
 
@@ -823,19 +881,22 @@ def listing_pages(renderer: Renderer, listed: list[Listed]) -> Iterator[Page]:
         ]
     )
 
-    # months
-    by_month: dict[tuple[int, int], list[Listed]] = defaultdict(list)
-    for view in all_views:
-        by_month[view.month].append(view)
-    for (year, month), items in by_month.items():
+    # months, each leading to the months before and after it
+    for index, (year, month) in enumerate(months):
         name = renderer.month_name(year, month)
         yield from (
             renderer.listing_pages(
-                items,
+                by_month[(year, month)],
                 directory=month_url(year, month),
                 title=name,
                 intro=t["month_intro"].format(month=name),
                 lines=True,
+                newer=month_link(months[index - 1], t["newer_month"], oldest_page=True)
+                if index
+                else None,
+                older=month_link(months[index + 1], t["older_month"], oldest_page=False)
+                if index + 1 < len(months)
+                else None,
             )
         )
     years: dict[int, list[tuple[int, int]]] = defaultdict(list)
