@@ -111,9 +111,10 @@ def test_month_account_platform_and_hashtag_pages_hold_exactly_their_posts(
     assert listed(demo_site / "konto" / "feuerwehr") == {
         key(p) for p in posts if p.account == "feuerwehr"
     }
-    assert listed(demo_site / "plattform" / "mastodon") == {
-        key(p) for p in posts if p.platform == "mastodon"
-    }
+    # a platform's page shows its newest 100 posts (five pages of teasers); the demo has fewer
+    on_mastodon = {key(p) for p in posts if p.platform == "mastodon"}
+    assert 0 < len(on_mastodon) < 100
+    assert listed(demo_site / "plattform" / "mastodon") == on_mastodon
     tagged = {
         key(p)
         for p in posts

@@ -382,6 +382,41 @@ def test_the_older_posts_of_the_timeline_are_the_months_one_leading_to_the_next(
     assert page(few, "index.md").select_one("nav.aushang-pagination") is None
 
 
+def test_a_platform_page_lists_its_newest_posts_and_names_the_accounts_with_all() -> None:
+    """A platform's posts are all on its accounts' pages; its own page shows the newest page of
+    lines (15 here) and links those accounts, without numbered pages."""
+    context = replace(
+        CONTEXT,
+        account_names={**CONTEXT.account_names, "feuerwehr": "Feuerwehr Musterstadt"},
+        account_platforms={**CONTEXT.account_platforms, "feuerwehr": "mastodon"},
+    )
+    posts = [post(str(i), published=f"2026-06-{i + 1:02d}T08:00:00+00:00") for i in range(20)]
+    posts += [
+        post(f"9{i}", account="feuerwehr", id=f"mastodon:feuerwehr:9{i}",
+             published=f"2026-05-{i + 1:02d}T08:00:00+00:00")
+        for i in range(5)
+    ]  # fmt: skip
+    files = render_site(posts, context)
+    mastodon = page(files, "plattform/mastodon/index.md")
+    lines = mastodon.select("ol.aushang-index > li > a")
+    assert [a["href"] for a in lines] == [f"../../beitrag/stadt/{i}/" for i in range(19, 4, -1)]
+    assert not [path for path in files if path.startswith("plattform/mastodon/seite/")]
+    assert mastodon.select_one("nav.aushang-pagination") is None
+    browse = mastodon.select_one("p.aushang-browse")
+    assert browse.get_text() == (
+        "Alle Beiträge auf Mastodon finden Sie bei den Konten: "
+        "Feuerwehr Musterstadt, Stadt Musterstadt."
+    )
+    assert [a["href"] for a in browse("a")] == ["../../konto/feuerwehr/", "../../konto/stadt/"]
+    youtube = page(files, "plattform/youtube/index.md").select_one("p.aushang-browse")
+    assert youtube.get_text().startswith("Alle Beiträge auf YouTube finden Sie beim Konto: ")
+    # the accounts' overview links the platform's page as its newest posts, without a count
+    overview = page(files, "konto/index.md")
+    link = overview.find("a", href="../plattform/mastodon/")
+    assert link.get_text() == "Neueste Beiträge auf Mastodon"
+    assert link.parent.select_one(".aushang-count") is None
+
+
 def test_index_lines_name_day_account_and_text_and_hold_five_pages_of_teasers() -> None:
     long_text = "Sperrung " + "der Ringstraße wegen Bauarbeiten " * 10
     posts = [

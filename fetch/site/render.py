@@ -475,6 +475,7 @@ class Renderer:
         older: Link | None = None,
         newer: Link | None = None,
         oldest: str | None = None,
+        see_also: tuple[str, list[Link]] | None = None,
     ) -> Iterator[Page]:
         """The pages of a listing (``items`` newest first), numbered from the oldest post.
 
@@ -495,7 +496,8 @@ class Renderer:
         pages). ``older`` and ``newer`` continue the listing beyond its own pages: ``older``
         from its oldest page, ``newer`` from its newest (a month's pages lead to the months
         before and after it); ``oldest``, for a listing without numbered pages, is the oldest
-        page of that chain.
+        page of that chain. ``see_also``: a text and links the first page shows under its
+        intro (a platform's page names the accounts that list all its posts).
         """
         size = self.context.posts_per_page * LINES_PER_TEASER
         total = len(items)
@@ -559,6 +561,7 @@ class Renderer:
                 first_page=number == 0,
                 search_form=search_form and number == 0,
                 browse=directory == "" and number == 0,
+                see_also=see_also if number == 0 else None,
                 base=base,
             )
             yield Page(
@@ -583,7 +586,9 @@ class Renderer:
             count = -(-total // size)
             while count and total - (count - 1) * size <= shown:
                 count -= 1  # its posts are all on the first page
-        return (shown, count) if numbered else (shown, 0)
+        if not numbered:  # one page: the newest posts, a page of lines or of teasers
+            return min(total, size if lines else self.context.posts_per_page), 0
+        return shown, count
 
     def overview_page(
         self, url: str, *, title: str, intro: str, sections: list[dict[str, Any]]
@@ -801,8 +806,15 @@ def listing_pages(renderer: Renderer, listed: list[Listed]) -> Iterator[Page]:
                 feeds=feed_links(key, t["feed_account_title"].format(site=site, name=name), t),
             )
         )
+    # A platform's page lists its newest posts; all of them are on its accounts' pages (listing
+    # them all here too would cost 0.3 KB of HTML per post).
     for platform, items in by_platform.items():
         label = platform_label(platform)
+        accounts = sorted(
+            (context.account_names.get(key, key), key)
+            for key, of in platform_of.items()
+            if of == platform
+        )
         yield from (
             renderer.listing_pages(
                 items,
@@ -810,6 +822,13 @@ def listing_pages(renderer: Renderer, listed: list[Listed]) -> Iterator[Page]:
                 title=t["platform_title"].format(platform=label),
                 intro=t["platform_intro"].format(platform=label),
                 lines=True,
+                numbered=False,
+                see_also=(
+                    t["platform_accounts" if len(accounts) > 1 else "platform_account"].format(
+                        platform=label
+                    ),
+                    [Link(account_url(key), name) for name, key in accounts],
+                ),
             )
         )
     account_sections = []
@@ -821,7 +840,6 @@ def listing_pages(renderer: Renderer, listed: list[Listed]) -> Iterator[Page]:
                 "link": {
                     "label": t["all_on_platform"].format(platform=label),
                     "href": platform_url(platform),
-                    "count": renderer.count(len(by_platform[platform])),
                 },
                 "items": [
                     {
