@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup, Tag
 from fetch.clean.html import linkify_text, sanitize_html
 from fetch.model import ImageVariant, LinkCard, Media, Origin, Poll, PollOption, Post, Quote
 from fetch.site.i18n import MONTHS, STRINGS
-from fetch.site.render import SiteContext, render_site
+from fetch.site.render import SiteContext, drop_block_breaks, render_site
 from fetch.site.text import hashtag_slug, host_label, rewrite_links
 
 CONTEXT = SiteContext(
@@ -532,3 +532,22 @@ def test_post_text_cannot_inject_markup_through_the_page_title_or_description() 
             inner = value[1:-1]  # the JSON string's own quotes
             assert "<" not in inner and ">" not in inner and '"' not in inner, line
     assert "refresh" in front_matter  # the text is still there, only defused
+
+
+def test_templates_lose_only_the_line_breaks_next_to_block_tags() -> None:
+    """A browser renders no line break next to a block's tag; one between inline elements or
+    words is a space and stays, and so does everything inside <pre>."""
+    source = (
+        '<div class="a">\n  <p>Text\n{{ x }}\n</p>\n<a href="#">eins</a>\n<a href="#">zwei</a>'
+        "\n</div>\n<pre>\n<p>\n</pre>\n<span>a</span> <span>b</span>"
+    )
+    assert drop_block_breaks(source) == (
+        '<div class="a"><p>Text\n{{ x }}</p><a href="#">eins</a>\n<a href="#">zwei</a></div>'
+        "<pre>\n<p>\n</pre>\n<span>a</span> <span>b</span>"
+    )
+    # the rendered post page has no line break next to a block tag
+    files = render_site([post("1")], CONTEXT)
+    assert not re.search(
+        r"\n</?(?:div|p|article|header|footer|nav|li|ul)[\s>]",
+        files["beitrag/stadt/1/index.md"].split("---\n", 2)[2].strip(),
+    )
