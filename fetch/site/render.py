@@ -262,7 +262,7 @@ def drop_block_breaks(source: str) -> str:
 class _BlockBreaksDropped(jinja2.FileSystemLoader):
     def get_source(
         self, environment: jinja2.Environment, template: str
-    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+    ) -> tuple[str, str, Callable[[], bool]]:
         source, filename, uptodate = super().get_source(environment, template)
         return drop_block_breaks(source), filename, uptodate
 
