@@ -235,7 +235,8 @@ _BLOCK_TAGS = {"li", "ul", "div", "nav", "header", "footer", "main", "article", 
 
 def with_line_breaks(page: str) -> str:
     """``page`` with a line break between every two adjacent tags one of which is a block,
-    as the theme wrote its frame."""
+    and around the names of the tabs and the site in the header, as the theme wrote them."""
+    page = re.sub(r'(class="(?:md-tabs__link|md-ellipsis)">)([^<]+)(</)', r"\1\n\2\n\3", page)
     return _TAG_PAIR.sub(
         lambda m: m.group(1) + ("\n" if {m.group(2), m.group(3)} & _BLOCK_TAGS else ""), page
     )
@@ -258,6 +259,7 @@ def test_a_page_without_line_breaks_next_to_blocks_looks_the_same(
     (site / path / "index.html").write_text(page, encoding="utf-8")
     spaced = with_line_breaks(page)
     assert spaced.count("\n") > page.count("\n") + 50
+    assert 'md-tabs__link">\n' in spaced and 'md-tabs__link">\n' not in page
     (site / path / "spaced.html").write_text(spaced, encoding="utf-8")
     with SiteServer(site) as server, open_visit(chromium, server.url) as visit:
         for width, height in ((1280, 900), (375, 800)):

@@ -105,7 +105,8 @@ class Frame:
                 "overrides/main.html still render the page content?"
             )
         start, end = page.index(MARK_START), page.index(MARK_END) + len(MARK_END)
-        template = page[:start] + f"{SLOT}content{SLOT}" + page[end:]
+        # our content starts and ends with a block: the line breaks around it are not rendered
+        template = page[:start].rstrip() + f"{SLOT}content{SLOT}" + page[end:].lstrip()
         template = template.replace(MARK_TITLE, f"{SLOT}title{SLOT}")
         template = template.replace(MARK_DESCRIPTION, f"{SLOT}description{SLOT}")
         head_end = template.lower().find("</head>")
