@@ -246,7 +246,7 @@ def with_line_breaks(page: str) -> str:
 def test_a_page_without_line_breaks_next_to_blocks_looks_the_same(
     chromium: Any, demo_site: Path, tmp_path: Path, path: str
 ) -> None:
-    """The frame drops the line breaks next to block tags (lean.drop_block_gaps): in Chromium
+    """The frame drops the line breaks next to block tags (lean.drop_block_breaks): in Chromium
     the page looks pixel for pixel as with a line break between every two tags where one is a
     block, on a wide and on a narrow screen."""
     from tests.browser import SiteServer, open_visit

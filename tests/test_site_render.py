@@ -15,7 +15,8 @@ from bs4 import BeautifulSoup, Tag
 from fetch.clean.html import linkify_text, sanitize_html
 from fetch.model import ImageVariant, LinkCard, Media, Origin, Poll, PollOption, Post, Quote
 from fetch.site.i18n import MONTHS, STRINGS
-from fetch.site.render import SiteContext, drop_block_breaks, render_site
+from fetch.site.lean import drop_block_breaks
+from fetch.site.render import SiteContext, render_site
 from fetch.site.text import hashtag_slug, host_label, rewrite_links
 
 CONTEXT = SiteContext(

@@ -50,7 +50,7 @@ from bs4.dammit import EntitySubstitution
 from bs4.element import NavigableString
 from bs4.formatter import HTMLFormatter
 
-from .theme_hooks import VERBATIM, compact
+from .theme_hooks import compact, outside_verbatim
 
 LEAN_CLASS = "aushang-lean"
 # mkdocs-material's own scripts live under assets/javascripts/ (the bundle, the search worker);
@@ -76,18 +76,16 @@ USUAL_PALETTE: list[Any] = [
 ]
 
 
-# Elements a browser lays out as blocks (or does not render), as the theme's frame uses them.
-_BLOCKS = frozenset(
-    {
-        "address", "article", "aside", "blockquote", "body", "details", "dd", "div", "dl",
-        "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4",
-        "h5", "h6", "head", "header", "hr", "html", "li", "link", "main", "meta", "nav",
-        "noscript", "ol", "p", "section", "summary", "table", "tbody", "td", "tfoot", "th",
-        "thead", "title", "tr", "ul",
-    }
-)  # fmt: skip
-# A tag, the whitespace after it, and the name of the tag that follows.
-_TAG_GAP = re.compile(r"<\/?([a-zA-Z][\w-]*)[^<>]*>([ \t\r\n]+)(?=<\/?([a-zA-Z][\w-]*))")
+# Elements a browser lays out as blocks (or does not render): a line break next to their
+# start or end tag is not rendered (whitespace collapses at the start and end of a line, and
+# between the items of a flex container, as the theme's tabs and footer are).
+_BLOCK_TAG = (
+    r"</?(?:address|article|aside|blockquote|body|details|div|dl|dd|dt|fieldset|figcaption|"
+    r"figure|footer|form|h[1-6]|head|header|hr|html|li|link|main|meta|nav|noscript|ol|p|"
+    r"section|summary|table|tbody|td|tfoot|th|thead|title|tr|ul)(?=[\s/>])"
+)
+_BREAK_BEFORE_BLOCK = re.compile(rf"[ \t\r]*\n[ \t\r\n]*(?={_BLOCK_TAG})", re.IGNORECASE)
+_BREAK_AFTER_BLOCK = re.compile(rf"({_BLOCK_TAG}[^<>]*>)[ \t\r]*\n[ \t\r\n]*", re.IGNORECASE)
 
 
 class _SourceOrder(HTMLFormatter):
@@ -149,28 +147,18 @@ def lean_page(page: str, url: str) -> str:
         if palette != USUAL_PALETTE:
             script["data-palette"] = json.dumps(palette, ensure_ascii=False, separators=(",", ":"))
         body.insert(0, script)
-    return drop_block_gaps(compact(soup.decode(formatter=_FORMATTER)))
+    return drop_block_breaks(compact(soup.decode(formatter=_FORMATTER)))
 
 
-def drop_block_gaps(html: str) -> str:
-    """``html`` without the line breaks next to the start or end tag of a block element
-    (:data:`_BLOCKS`), outside pre, script, style and textarea. A browser renders no
-    whitespace there: it collapses at the start and end of a line, and between the items of a
-    flex container (the theme's tabs and footer). About 100 bytes of every generated page;
-    whitespace between two inline elements or next to text stays."""
-    parts = VERBATIM.split(html)
-    return "".join(
-        _TAG_GAP.sub(_gap, part) if index % 3 == 0 else part
-        for index, part in enumerate(parts)
-        if index % 3 != 2
+def drop_block_breaks(html: str) -> str:
+    """``html`` without the line breaks next to a block element's start or end tag, outside
+    pre, script, style and textarea: a browser renders none of them. About 100 bytes of every
+    generated page's frame; our templates are read through it too (``fetch.site.render``).
+    Only line breaks go, so a space between two words or inline elements stays, and so does a
+    line break between two inline elements."""
+    return outside_verbatim(
+        html, lambda part: _BREAK_AFTER_BLOCK.sub(r"\1", _BREAK_BEFORE_BLOCK.sub("", part))
     )
-
-
-def _gap(match: re.Match[str]) -> str:
-    before, after = match.group(1).lower(), match.group(3).lower()
-    if before in _BLOCKS or after in _BLOCKS:
-        return match.group(0)[: -len(match.group(2))]
-    return match.group(0)
 
 
 def _trim_edges(tag: Tag) -> None:

@@ -42,6 +42,7 @@ from ..model import Post
 from ..sources import registry
 from ..times import format_date_de, format_date_en, local
 from .i18n import MONTHS, STRINGS
+from .lean import drop_block_breaks
 from .search import RECENT_YEARS
 from .text import (
     hashtag_key,
@@ -52,7 +53,6 @@ from .text import (
     rewrite_links,
     shift_headings,
 )
-from .theme_hooks import VERBATIM
 
 TEMPLATES = Path(__file__).parent / "templates"
 POSTS_DIR = "beitrag"
@@ -235,30 +235,9 @@ def feed_links(account: str | None, title: str, strings: dict[str, str]) -> list
     ]
 
 
-# The line breaks of a template that sit next to a block element's start or end tag: a
-# browser renders none of them (whitespace collapses at the start and end of a line), and they
-# cost 30 bytes of HTML per post. Read the templates with their line breaks; the pages get
-# none there. Only line breaks go, so a space between two words or inline elements stays.
-_BLOCK_TAG = (
-    r"</?(?:address|article|aside|blockquote|details|div|dl|dd|dt|fieldset|figcaption|figure|"
-    r"footer|form|h[1-6]|header|hr|li|main|nav|ol|p|section|summary|table|tbody|td|tfoot|th|"
-    r"thead|tr|ul)(?=[\s/>])"
-)
-_BREAK_BEFORE_BLOCK = re.compile(rf"[ \t]*\n[ \t\n]*(?={_BLOCK_TAG})")
-_BREAK_AFTER_BLOCK = re.compile(rf"({_BLOCK_TAG}[^<>]*>)[ \t]*\n[ \t\n]*")
-
-
-def drop_block_breaks(source: str) -> str:
-    """``source`` (a template's HTML) without the line breaks next to block tags, outside pre,
-    script, style and textarea."""
-    parts = VERBATIM.split(source)
-    return "".join(
-        _BREAK_AFTER_BLOCK.sub(r"\1", _BREAK_BEFORE_BLOCK.sub("", part)) if index % 3 == 0 else part
-        for index, part in enumerate(parts)
-        if index % 3 != 2
-    )
-
-
+# Our templates are read without the line breaks next to block tags (lean.drop_block_breaks):
+# a browser renders none of them, and they cost 30 bytes of HTML per post. So the templates
+# keep their line breaks for the reader, and the pages get none there.
 class _BlockBreaksDropped(jinja2.FileSystemLoader):
     def get_source(
         self, environment: jinja2.Environment, template: str

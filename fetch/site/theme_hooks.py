@@ -24,6 +24,7 @@ the theme does. ``tests/test_accessibility.py`` runs the checker over every buil
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 # Whitespace is kept as it is inside these elements; elsewhere a line's indentation and blank
@@ -53,10 +54,16 @@ def repair(html: str) -> str:
 
 def compact(html: str) -> str:
     """Drop indentation and blank lines outside pre, script, style and textarea."""
+    return outside_verbatim(html, lambda part: _INDENTED_LINES.sub("\n", part))
+
+
+def outside_verbatim(html: str, change: Callable[[str], str]) -> str:
+    """``html`` with ``change`` applied to everything outside pre, script, style and
+    textarea elements (:data:`VERBATIM`), whose whitespace counts."""
     parts = VERBATIM.split(html)
     # split() gives the text between matches, and for each match the element and its tag name
     return "".join(
-        _INDENTED_LINES.sub("\n", part) if index % 3 == 0 else part
+        change(part) if index % 3 == 0 else part
         for index, part in enumerate(parts)
         if index % 3 != 2
     )
