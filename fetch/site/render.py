@@ -589,17 +589,15 @@ class Renderer:
         """How many of ``total`` posts a listing's first page shows, and how many numbered
         pages it has (:meth:`listing_pages`)."""
         size = self.context.posts_per_page * LINES_PER_TEASER
-        if lines:
-            full, rest = divmod(total, size)
-            shown = rest + size if full else rest
-            count = max(0, full - 1)
-        else:
-            shown = min(total, self.context.posts_per_page)
-            count = -(-total // size)
-            while count and total - (count - 1) * size <= shown:
-                count -= 1  # its posts are all on the first page
         if not numbered:  # one page: the newest posts, a page of lines or of teasers
             return min(total, size if lines else self.context.posts_per_page), 0
+        if lines:
+            full, rest = divmod(total, size)
+            return (rest + size if full else rest), max(0, full - 1)
+        shown = min(total, self.context.posts_per_page)
+        count = -(-total // size)
+        while count and total - (count - 1) * size <= shown:
+            count -= 1  # its posts are all on the first page
         return shown, count
 
     def overview_page(
@@ -766,15 +764,20 @@ def listing_pages(renderer: Renderer, listed: list[Listed]) -> Iterator[Page]:
         by_month[view.month].append(view)
     months = sorted(by_month, reverse=True)
 
-    def month_link(month: tuple[int, int], text: str, *, oldest_page: bool) -> Link:
-        """A month's newest page, or its oldest (page 1, or the only one)."""
+    def oldest_page(month: tuple[int, int]) -> str:
+        """A month's oldest page: its page 1, or its only page."""
         count = renderer.page_count(len(by_month[month]), lines=True)[1]
-        href = month_url(*month) + (page_url(1) if oldest_page and count else "")
+        return month_url(*month) + (page_url(1) if count else "")
+
+    def month_link(month: tuple[int, int], text: str, *, oldest: bool) -> Link:
+        """A link to a month's oldest page, or to its newest."""
+        href = oldest_page(month) if oldest else month_url(*month)
         return Link(href, text.format(month=renderer.month_name(*month)))
 
     # The timeline is its first page; the older posts are the months' pages, which lead from
     # one month to the next (the month of the first post not shown here comes first).
     shown = renderer.page_count(len(all_views), lines=False, numbered=False)[0]
+    more = all_views[shown : shown + 1]
     yield from (
         renderer.listing_pages(
             all_views,
@@ -786,12 +789,8 @@ def listing_pages(renderer: Renderer, listed: list[Listed]) -> Iterator[Page]:
             search_form=True,
             frame="index.md",
             numbered=False,
-            older=month_link(all_views[shown].month, t["older_month"], oldest_page=False)
-            if len(all_views) > shown
-            else None,
-            oldest=month_link(months[-1], "", oldest_page=True).href
-            if len(all_views) > shown
-            else None,
+            older=month_link(more[0].month, t["older_month"], oldest=False) if more else None,
+            oldest=oldest_page(months[-1]) if more else None,
         )
     )
 
@@ -921,10 +920,10 @@ def listing_pages(renderer: Renderer, listed: list[Listed]) -> Iterator[Page]:
                 title=name,
                 intro=t["month_intro"].format(month=name),
                 lines=True,
-                newer=month_link(months[index - 1], t["newer_month"], oldest_page=True)
+                newer=month_link(months[index - 1], t["newer_month"], oldest=True)
                 if index
                 else None,
-                older=month_link(months[index + 1], t["older_month"], oldest_page=False)
+                older=month_link(months[index + 1], t["older_month"], oldest=False)
                 if index + 1 < len(months)
                 else None,
             )
